@@ -1,0 +1,1 @@
+"""pytest plugin registered by qbo_sync (``pytest11`` entry point)."""
