@@ -11,8 +11,9 @@ writes a ``Decimal`` back as the same text.
 from __future__ import annotations
 
 import json
+import math
 from decimal import Decimal
-from json.encoder import encode_basestring_ascii  # type: ignore[attr-defined]
+from json.encoder import encode_basestring_ascii
 from typing import Any
 
 __all__ = ["dumps", "loads"]
@@ -60,7 +61,7 @@ def _encode(obj: Any, emit: Any) -> None:
             raise TypeError(f"cannot write {obj!r} as JSON: not a finite number")
         emit(str(obj))
     elif isinstance(obj, float):
-        if obj != obj or obj in (float("inf"), float("-inf")):
+        if not math.isfinite(obj):
             raise TypeError(f"cannot write {obj!r} as JSON: not a finite number")
         emit(float.__repr__(obj))
     elif isinstance(obj, dict):

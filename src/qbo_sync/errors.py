@@ -26,7 +26,8 @@ QBOError
 ├── StorageError                the storage backend failed
 │   ├── SchemaVersionError      the database is newer than this library
 │   ├── EncryptionKeyError      tokens cannot be decrypted with the configured keys
-│   └── ConflictError           a compare-and-swap lost the race
+│   ├── ConflictError           a compare-and-swap lost the race
+│   └── LockTimeoutError        a storage lock was not acquired in time (also ``TimeoutError``)
 └── WebhookError                a webhook delivery was rejected (also ``ValueError``)
     ├── SignatureError          missing, malformed or wrong ``intuit-signature``
     └── WebhookPayloadError     the body is not a notification we can read
@@ -38,9 +39,12 @@ any of these errors.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import attrs
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 __all__ = [
     "AuthError",
@@ -51,6 +55,7 @@ __all__ = [
     "EncryptionKeyError",
     "FaultDetail",
     "InvalidGrantError",
+    "LockTimeoutError",
     "NotFoundError",
     "OAuthError",
     "PayloadError",
@@ -190,7 +195,7 @@ class InvalidGrantError(OAuthError):
     """``invalid_grant``: the code or refresh token is expired, reused or revoked."""
 
 
-class ReauthorizationRequired(AuthError):
+class ReauthorizationRequired(AuthError):  # noqa: N818 - names the state the connection is in
     """The connection cannot be refreshed; the user must connect QuickBooks again."""
 
 
@@ -215,8 +220,10 @@ class StaleObjectError(QBOError):
 
 
 class DuplicateNameError(QBOError):
-    """The name is already used (fault 6240; DisplayName is unique across
-    customers, vendors and employees)."""
+    """The name is already used (fault 6240).
+
+    DisplayName is unique across customers, vendors and employees together.
+    """
 
 
 class ValidationError(QBOError, ValueError):
@@ -280,6 +287,10 @@ class EncryptionKeyError(StorageError):
 
 class ConflictError(StorageError):
     """A compare-and-swap found a different version than expected."""
+
+
+class LockTimeoutError(StorageError, TimeoutError):
+    """A storage lock (such as the per-realm refresh lock) was not acquired in time."""
 
 
 class WebhookError(QBOError, ValueError):

@@ -1,1 +1,81 @@
-"""pytest plugin registered by qbo_sync (``pytest11`` entry point)."""
+"""pytest plugin registered by qbo_sync (``pytest11`` entry point).
+
+Fixtures for users' test suites. Importing this module stays cheap (it runs
+in every pytest session of every project that installs qbo_sync): the fake,
+the client and uvicorn are imported only inside the fixtures that use them.
+
+- ``fake_qbo``: a :class:`~qbo_sync.testing.FakeQBO` with one company;
+- ``qbo_realm_id``: that company's realm id;
+- ``qbo_access_token``: a bearer token for it;
+- ``qbo_client``: a :class:`qbo_sync.QBOClient` bound to the fake in-process;
+- ``fake_qbo_server``: the same fake served over loopback HTTP;
+- ``qbo_no_backoff``: retries without sleeping (add it to ``usefixtures`` or
+  make it autouse in your conftest).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from qbo_sync.testing import FakeQBO, FakeQBOServer
+
+
+@pytest.fixture
+def fake_qbo() -> FakeQBO:
+    """A fresh FakeQBO holding one company ("Fake Company")."""
+    from qbo_sync.testing import FakeQBO  # noqa: PLC0415 - cheap plugin import
+
+    fake = FakeQBO()
+    fake.add_company(company_name="Fake Company")
+    return fake
+
+
+@pytest.fixture
+def qbo_realm_id(fake_qbo: FakeQBO) -> str:
+    """The realm id of ``fake_qbo``'s company."""
+    return fake_qbo.realm_ids[0]
+
+
+@pytest.fixture
+def qbo_access_token(fake_qbo: FakeQBO, qbo_realm_id: str) -> str:
+    """A bearer token the fake accepts for ``qbo_realm_id``."""
+    return fake_qbo.issue_access_token(qbo_realm_id)
+
+
+@pytest.fixture
+def qbo_client(fake_qbo: FakeQBO, qbo_realm_id: str, qbo_access_token: str) -> Iterator[Any]:
+    """A :class:`qbo_sync.QBOClient` (sandbox) talking to ``fake_qbo`` in-process."""
+    from qbo_sync.client import QBOClient  # noqa: PLC0415 - cheap plugin import
+
+    client = QBOClient(
+        realm_id=qbo_realm_id,
+        environment="sandbox",
+        access_token=qbo_access_token,
+        transport=fake_qbo.transport(),
+    )
+    try:
+        yield client
+    finally:
+        client.close()
+
+
+@pytest.fixture
+def fake_qbo_server(fake_qbo: FakeQBO) -> Iterator[FakeQBOServer]:
+    """``fake_qbo`` served over HTTP on a free loopback port (``.base_url``)."""
+    from qbo_sync.testing import FakeQBOServer  # noqa: PLC0415 - cheap plugin import
+
+    with FakeQBOServer(fake_qbo) as server:
+        yield server
+
+
+@pytest.fixture
+def qbo_no_backoff() -> Iterator[None]:
+    """Within the test, qbo_sync retries at once instead of sleeping."""
+    from qbo_sync.http import disable_backoff  # noqa: PLC0415 - cheap plugin import
+
+    with disable_backoff():
+        yield

@@ -1,0 +1,166 @@
+"""QBO entities as typed attrs classes, and the converter to and from the wire.
+
+Read an entity with :func:`from_qbo`, write it with :func:`to_qbo`, build a
+sparse update with :func:`to_qbo_sparse`. Field names are the snake_case of
+the wire names (``BillAddr`` -> ``bill_addr``); money is ``Decimal``; keys this
+version does not model are kept in each object's ``extra`` and sent back.
+See ``docs/models.md``.
+"""
+
+from __future__ import annotations
+
+from qbo_sync.models._api import (
+    ENTITY_CLASSES,
+    entity_class,
+    from_qbo,
+    to_qbo,
+    to_qbo_sparse,
+)
+from qbo_sync.models._base import (
+    Model,
+    to_decimal,
+)
+from qbo_sync.models._company import (
+    CompanyInfo,
+    CurrencyPrefs,
+    Preferences,
+    SalesFormsPrefs,
+    TaxPrefs,
+)
+from qbo_sync.models._entity import (
+    Entity,
+)
+from qbo_sync.models._lines import (
+    AccountBasedExpenseLine,
+    AccountBasedExpenseLineDetail,
+    DepositLine,
+    DepositLineDetail,
+    DescriptionLineDetail,
+    DescriptionOnlyLine,
+    DiscountLine,
+    DiscountLineDetail,
+    GroupLine,
+    GroupLineDetail,
+    ItemBasedExpenseLine,
+    ItemBasedExpenseLineDetail,
+    Line,
+    PaymentLine,
+    SalesItemLine,
+    SalesItemLineDetail,
+    SubTotalLine,
+    SubTotalLineDetail,
+    TaxLine,
+    TaxLineDetail,
+    TxnTaxDetail,
+    UnknownLine,
+)
+from qbo_sync.models._lists import (
+    Account,
+    Attachable,
+    Item,
+    TaxCode,
+    TaxRate,
+    Term,
+)
+from qbo_sync.models._names import (
+    Customer,
+    Employee,
+    Vendor,
+)
+from qbo_sync.models._transactions import (
+    Bill,
+    CreditMemo,
+    Deposit,
+    Estimate,
+    Invoice,
+    Payment,
+    Purchase,
+    SalesReceipt,
+    SalesTransaction,
+    Transaction,
+)
+from qbo_sync.models._types import (
+    Address,
+    AttachableRef,
+    CurrencyRef,
+    CustomField,
+    EmailAddress,
+    LinkedTxn,
+    MarkupInfo,
+    MemoRef,
+    MetaData,
+    NameValue,
+    PhoneNumber,
+    Ref,
+    WebSiteAddress,
+)
+
+__all__ = [
+    "ENTITY_CLASSES",
+    "Account",
+    "AccountBasedExpenseLine",
+    "AccountBasedExpenseLineDetail",
+    "Address",
+    "Attachable",
+    "AttachableRef",
+    "Bill",
+    "CompanyInfo",
+    "CreditMemo",
+    "CurrencyPrefs",
+    "CurrencyRef",
+    "CustomField",
+    "Customer",
+    "Deposit",
+    "DepositLine",
+    "DepositLineDetail",
+    "DescriptionLineDetail",
+    "DescriptionOnlyLine",
+    "DiscountLine",
+    "DiscountLineDetail",
+    "EmailAddress",
+    "Employee",
+    "Entity",
+    "Estimate",
+    "GroupLine",
+    "GroupLineDetail",
+    "Invoice",
+    "Item",
+    "ItemBasedExpenseLine",
+    "ItemBasedExpenseLineDetail",
+    "Line",
+    "LinkedTxn",
+    "MarkupInfo",
+    "MemoRef",
+    "MetaData",
+    "Model",
+    "NameValue",
+    "Payment",
+    "PaymentLine",
+    "PhoneNumber",
+    "Preferences",
+    "Purchase",
+    "Ref",
+    "SalesFormsPrefs",
+    "SalesItemLine",
+    "SalesItemLineDetail",
+    "SalesReceipt",
+    "SalesTransaction",
+    "SubTotalLine",
+    "SubTotalLineDetail",
+    "TaxCode",
+    "TaxLine",
+    "TaxLineDetail",
+    "TaxPrefs",
+    "TaxRate",
+    "Term",
+    "Transaction",
+    "TxnTaxDetail",
+    "UnknownLine",
+    "Vendor",
+    "WebSiteAddress",
+    "entity_class",
+    "from_qbo",
+    "to_decimal",
+    "to_qbo",
+    "to_qbo_sparse",
+]

@@ -1,0 +1,502 @@
+"""FakeQBO: the ledger behind Intuit's front door (routing, OAuth, limits, faults, webhooks).
+
+One synchronous :meth:`FakeQBO.dispatch` answers every request; the
+in-process transport and the ASGI app are two thin ways of feeding it.
+Routing looks at the PATH only, so a client built for the sandbox or
+production host talks to the fake unchanged.
+
+Order of checks on an Accounting API request, and why:
+
+1. fault injection (a 503 or a dropped connection happens before QBO's
+   gateway looks at the request, so it ignores auth and limits);
+2. bearer token (401 / 403 come from the gateway, before throttling);
+3. per-realm limits (429; a throttled request is not counted);
+4. the ledger.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections import Counter
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl
+
+import attrs
+import httpx
+
+from qbo_sync.errors import ConfigurationError
+from qbo_sync.testing._fake._clock import Clock, FakeClock, RealClock
+from qbo_sync.testing._fake._inject import Fault, FaultInjector
+from qbo_sync.testing._fake._ledger import ChangeEvent, Ledger
+from qbo_sync.testing._fake._limits import LimitConfig, RealmLimiter
+from qbo_sync.testing._fake._oauth import OAuthConfig, OAuthServer
+from qbo_sync.testing._fake._webhooks import WebhookDelivery, WebhookEmitter, WebhookFormat
+from qbo_sync.testing._fake._wire import (
+    Reply,
+    auth_failed,
+    authorization_failed,
+    intuit_tid,
+    json_reply,
+    server_error,
+    throttled,
+)
+
+if TYPE_CHECKING:
+    from qbo_sync.testing._fake._asgi import AsgiApp
+
+__all__ = ["FakeQBO", "FakeRequest", "FakeStats", "Outcome"]
+
+_API = re.compile(r"^/v3/company/(?P<realm>[^/]+)/(?P<rest>.*)$")
+_DISCOVERY = re.compile(r"^/\.well-known/openid[_-](?P<sandbox>sandbox[_-])?configuration/?$")
+DEFAULT_VERIFIER_TOKEN = "fake-qbo-verifier-token"  # noqa: S105 - a fake's default, not a secret
+REQUEST_KINDS = ("read", "query", "write", "batch", "cdc", "oauth", "other")
+
+
+@attrs.frozen(kw_only=True)
+class FakeRequest:
+    """A request as the fake sees it, whichever way it arrived.
+
+    Attributes:
+        method: Upper-case HTTP method.
+        path: URL path (host ignored).
+        query: Query parameters (the last value wins for repeated names).
+        headers: Lower-case header names.
+        body: Raw body.
+        base_url: ``scheme://host[:port]`` when served over HTTP, else None.
+    """
+
+    method: str
+    path: str
+    query: Mapping[str, str]
+    headers: Mapping[str, str]
+    body: bytes = b""
+    base_url: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class Outcome:
+    """What to do with a request: answer it, or break the connection after ``reply``.
+
+    Attributes:
+        reply: The answer (for ``timeout``/``drop``, what would have been sent).
+        fault: A ``timeout`` or ``drop`` fault the transport must act out, else None.
+    """
+
+    reply: Reply
+    fault: Fault | None = None
+
+
+class FakeStats:
+    """Counters a test or benchmark can read, as ``fake.stats``. Thread-safe.
+
+    Attributes:
+        requests: Requests by kind: ``read``, ``query``, ``write``, ``batch``,
+            ``cdc``, ``oauth``, ``other``.
+        statuses: Responses by HTTP status.
+        writes: Changes committed in the ledger (batch items included, replays
+            of a known ``requestid`` excluded).
+        throttled: 429 answers (limits and injected).
+        faults_injected: Requests a fault rule hit.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.requests: Counter[str] = Counter()
+        self.statuses: Counter[int] = Counter()
+        self.writes = 0
+        self.throttled = 0
+        self.faults_injected = 0
+
+    def count(self, kind: str, status: int | None) -> None:
+        """Record one request of ``kind`` answered with ``status``."""
+        with self._lock:
+            self.requests[kind] += 1
+            if status is not None:
+                self.statuses[status] += 1
+                if status == 429:
+                    self.throttled += 1
+
+    def count_write(self) -> None:
+        """Record one committed change."""
+        with self._lock:
+            self.writes += 1
+
+    def count_fault(self) -> None:
+        """Record one injected fault."""
+        with self._lock:
+            self.faults_injected += 1
+
+    @property
+    def total(self) -> int:
+        """All requests counted."""
+        with self._lock:
+            return sum(self.requests.values())
+
+    def reset(self) -> None:
+        """Zero every counter."""
+        with self._lock:
+            self.requests.clear()
+            self.statuses.clear()
+            self.writes = self.throttled = self.faults_injected = 0
+
+    def snapshot(self) -> dict[str, Any]:
+        """The counters as plain data (for printing or JSON)."""
+        with self._lock:
+            return {
+                "requests": dict(self.requests),
+                "statuses": {str(k): v for k, v in sorted(self.statuses.items())},
+                "writes": self.writes,
+                "throttled": self.throttled,
+                "faults_injected": self.faults_injected,
+            }
+
+    def __repr__(self) -> str:
+        return f"FakeStats({self.snapshot()})"
+
+
+def _kind(method: str, rest: str) -> str:
+    head = rest.split("/", 1)[0].lower()
+    if head in ("query", "batch", "cdc"):
+        return head
+    return "read" if method == "GET" else "write"
+
+
+class FakeQBO:
+    """A stateful fake QuickBooks Online: Accounting API, OAuth, limits, faults, webhooks.
+
+    Works on raw JSON dicts. Serve it in-process with :meth:`transport` (fast,
+    the usual choice) or over real HTTP with :attr:`asgi_app` /
+    :class:`~qbo_sync.testing.FakeQBOServer`.
+
+    Args:
+        clock: Time for everything (token lifetimes, limits, MetaData times).
+            Pass a :class:`~qbo_sync.testing.FakeClock` for virtual time;
+            defaults to real time.
+        verifier_token: Webhook HMAC key (default ``"fake-qbo-verifier-token"``).
+        seed: Seed for random fault injection, so failing runs replay.
+        limits: ``True`` (QBO's limits), ``False`` (none), or a
+            :class:`~qbo_sync.testing.LimitConfig`.
+        oauth: Token lifetimes and refresh-token rotation rules.
+        require_auth: With False, API requests need no bearer token.
+        webhook_format: ``"legacy"`` (eventNotifications) or ``"cloudevents"``.
+        webhook_delivery: ``"immediate"`` or ``"manual"`` (see :meth:`flush_webhooks`).
+    """
+
+    def __init__(
+        self,
+        *,
+        clock: Clock | None = None,
+        verifier_token: str | None = None,
+        seed: int | None = None,
+        limits: LimitConfig | bool = True,
+        oauth: OAuthConfig | None = None,
+        require_auth: bool = True,
+        webhook_format: WebhookFormat = "legacy",
+        webhook_delivery: WebhookDelivery = "immediate",
+    ) -> None:
+        self.clock: Clock = clock if clock is not None else RealClock()
+        if isinstance(limits, bool):
+            limits = LimitConfig(enabled=limits)
+        self.ledger = Ledger(clock=self.clock.now)
+        self.limiter = RealmLimiter(clock=self.clock, config=limits)
+        self.oauth = OAuthServer(
+            clock=self.clock, config=oauth or OAuthConfig(), resolve_realm=self._resolve_realm
+        )
+        self.faults = FaultInjector(seed=seed)
+        self.webhooks = WebhookEmitter(
+            clock=self.clock,
+            verifier_token=verifier_token or DEFAULT_VERIFIER_TOKEN,
+            format=webhook_format,
+            delivery=webhook_delivery,
+        )
+        self.require_auth = require_auth
+        self.stats = FakeStats()
+        self._realms: list[str] = []
+        self._asgi: AsgiApp | None = None
+        self.ledger.subscribe(self._on_change)
+
+    def __repr__(self) -> str:
+        return f"FakeQBO(companies={len(self._realms)}, clock={self.clock!r})"
+
+    # -- companies and state ------------------------------------------------------------
+
+    def add_company(self, *, realm_id: str | None = None, **options: Any) -> str:
+        """Create a company (with the ledger's default set-up) and return its realm id.
+
+        Args:
+            realm_id: A fixed id (default: a fresh one).
+            **options: Passed to the ledger, e.g. ``company_name="Acme"``.
+        """
+        try:
+            realm = self.ledger.add_company(realm_id=realm_id, **options)
+        except (TypeError, ValueError) as exc:
+            raise ConfigurationError(f"FakeQBO.add_company: {exc}") from exc
+        self._realms.append(realm)
+        return realm
+
+    def has_company(self, realm_id: str) -> bool:
+        """Whether ``realm_id`` is a company of this fake."""
+        return self.ledger.has_company(realm_id)
+
+    @property
+    def realm_ids(self) -> tuple[str, ...]:
+        """Realm ids of the companies added, oldest first."""
+        return tuple(self._realms)
+
+    def seed(self, realm_id: str, entity: str, data: Mapping[str, Any]) -> dict[str, Any]:
+        """Write an entity directly, as someone working in QBO would (no request, no limits).
+
+        Same rules and derived fields as the API; ``data`` with an ``Id`` is a
+        sparse update of that object. Webhook events are sent as for API writes.
+
+        Returns:
+            The object as the API would return it.
+
+        Raises:
+            KeyError: For an unknown realm or entity.
+            qbo_sync.errors.QBOError: What a client would get for the fault
+                QBO would send (``DuplicateNameError`` for 6240 ...).
+        """
+        return self.ledger.seed(realm_id, entity, data)
+
+    def read(self, realm_id: str, entity: str, entity_id: str) -> dict[str, Any] | None:
+        """The stored entity as the API would return it, or None if unknown or deleted."""
+        return self.ledger.read(realm_id, entity, entity_id)
+
+    def objects(
+        self,
+        realm_id: str,
+        entity: str,
+        *,
+        include_inactive: bool = True,
+        include_deleted: bool = False,
+    ) -> list[dict[str, Any]]:
+        """Every ``entity`` of the company in creation order, as the API returns them."""
+        return self.ledger.objects(
+            realm_id, entity, include_inactive=include_inactive, include_deleted=include_deleted
+        )
+
+    def object_counts(self, realm_id: str | None = None) -> dict[str, int]:
+        """Live objects per entity (inactive included), for one company or all."""
+        return {k: v for k, v in self.ledger.stats(realm_id).objects.items() if v}
+
+    # -- auth ---------------------------------------------------------------------------
+
+    def issue_access_token(self, realm_id: str, *, lifetime: float | None = None) -> str:
+        """A bearer token for ``realm_id``, for tests that skip OAuth.
+
+        Raises:
+            ConfigurationError: If the company does not exist.
+        """
+        if not self.has_company(realm_id):
+            raise ConfigurationError(f"FakeQBO has no company with realm id {realm_id!r}")
+        return self.oauth.issue_access_token(realm_id, lifetime=lifetime)
+
+    def register_app(
+        self, *, client_id: str, client_secret: str, redirect_uris: list[str] | tuple[str, ...]
+    ) -> None:
+        """Register an OAuth app (client credentials and allowed redirect URIs)."""
+        self.oauth.register_app(
+            client_id=client_id, client_secret=client_secret, redirect_uris=redirect_uris
+        )
+
+    def next_consent(self, *, realm_id: str | None = None, deny: bool = False) -> None:
+        """How the next authorize request is answered: which company, or a denial."""
+        if realm_id is not None and not self.has_company(realm_id):
+            raise ConfigurationError(f"FakeQBO has no company with realm id {realm_id!r}")
+        self.oauth.next_consent(realm_id=realm_id, deny=deny)
+
+    def _resolve_realm(self, wanted: str | None) -> str | None:
+        if wanted:
+            return wanted if self.has_company(wanted) else None
+        if self._realms:
+            return self._realms[0]
+        return self.add_company()
+
+    # -- limits, webhooks ---------------------------------------------------------------
+
+    def set_limits(self, limits: LimitConfig | bool) -> None:
+        """Change the per-realm limits (``False`` turns them off)."""
+        self.limiter.config = LimitConfig(enabled=limits) if isinstance(limits, bool) else limits
+
+    def flush_webhooks(self) -> int:
+        """Send pending webhook events now (``webhook_delivery="manual"``); returns how many."""
+        return self.webhooks.flush()
+
+    def _on_change(self, event: ChangeEvent) -> None:
+        self.stats.count_write()
+        self.webhooks.on_change(event)
+
+    # -- serving ------------------------------------------------------------------------
+
+    def transport(self) -> httpx.BaseTransport:
+        """An in-process ``httpx.BaseTransport`` answering every host from this fake."""
+        from qbo_sync.testing._fake._asgi import FakeTransport  # noqa: PLC0415 - import cycle
+
+        return FakeTransport(self)
+
+    @property
+    def asgi_app(self) -> AsgiApp:
+        """An ASGI 3 application serving this fake over real HTTP (e.g. with uvicorn)."""
+        if self._asgi is None:
+            from qbo_sync.testing._fake._asgi import AsgiApp  # noqa: PLC0415 - import cycle
+
+            self._asgi = AsgiApp(self)
+        return self._asgi
+
+    def dispatch(self, request: FakeRequest) -> Outcome:
+        """Answer one request (both transports call this)."""
+        path = request.path
+        match = _API.match(path)
+        if match is not None:
+            return self._api(request, match["realm"], match["rest"])
+        outcome = self._front_door(request)
+        kind = "other" if path.startswith("/_fake/") else "oauth"
+        self.stats.count(kind, None if outcome.fault else outcome.reply.status)
+        return outcome
+
+    def _front_door(self, request: FakeRequest) -> Outcome:
+        method, path = request.method, request.path.rstrip("/") or "/"
+        fault = self._pick_fault(request, None) if not path.startswith("/_fake") else None
+        if fault is not None and fault.kind != "latency":
+            reply = self._fault_reply(fault)
+            if reply is not None:
+                return Outcome(reply=reply)
+            return Outcome(reply=Reply(status=200), fault=fault)
+        if fault is not None:
+            self.clock.sleep(fault.seconds)
+        if method == "GET" and path == "/connect/oauth2":
+            return Outcome(reply=self.oauth.authorize(request.query))
+        if method == "POST" and path == "/oauth2/v1/tokens/bearer":
+            return Outcome(reply=self.oauth.token(request.headers, request.body))
+        if method == "POST" and path == "/v2/oauth2/tokens/revoke":
+            return Outcome(reply=self.oauth.revoke(request.headers, request.body))
+        if method == "GET" and path == "/v1/openid_connect/userinfo":
+            return Outcome(reply=self.oauth.userinfo(request.headers.get("authorization")))
+        if method == "GET" and path == "/op/v1/jwks":
+            return Outcome(reply=json_reply(200, self.oauth.jwks()))
+        discovery = _DISCOVERY.match(request.path)
+        if method == "GET" and discovery is not None:
+            doc = self.oauth.discovery(request.base_url, sandbox=bool(discovery["sandbox"]))
+            return Outcome(reply=json_reply(200, doc))
+        if path.startswith("/_fake/"):
+            return Outcome(reply=self._admin(request))
+        return Outcome(reply=_not_found(path))
+
+    def _pick_fault(self, request: FakeRequest, realm_id: str | None) -> Fault | None:
+        fault = self.faults.pick(request.method, request.path, realm_id)
+        if fault is not None:
+            self.stats.count_fault()
+        return fault
+
+    def _fault_reply(self, fault: Fault) -> Reply | None:
+        if fault.kind == "error":
+            return server_error(fault.status, now=self.clock.now())
+        if fault.kind == "throttle":
+            return throttled(now=self.clock.now())
+        return None
+
+    def _api(self, request: FakeRequest, realm_id: str, rest: str) -> Outcome:
+        kind = _kind(request.method, rest)
+        fault = self._pick_fault(request, realm_id)
+        if fault is not None:
+            reply = self._fault_reply(fault)
+            if reply is not None:
+                self.stats.count(kind, reply.status)
+                return Outcome(reply=reply)
+            if fault.kind == "timeout" and not fault.commit:
+                self.stats.count(kind, None)
+                return Outcome(reply=Reply(status=200), fault=fault)
+        reply = self._api_checked(request, realm_id, rest, kind, fault)
+        self.stats.count(kind, reply.status)
+        if fault is not None and fault.kind in ("timeout", "drop"):
+            return Outcome(reply=reply, fault=fault)
+        return Outcome(reply=reply)
+
+    def _api_checked(
+        self, request: FakeRequest, realm_id: str, rest: str, kind: str, fault: Fault | None
+    ) -> Reply:
+        now = self.clock.now()
+        if self.require_auth:
+            refused = self.oauth.check_access(request.headers.get("authorization"), realm_id)
+            if refused is not None:
+                if refused.status == 403:
+                    return authorization_failed(now=now)
+                return auth_failed(refused.detail, now=now)
+        if not self.has_company(realm_id):
+            return authorization_failed(now=now)
+        if not self.limiter.try_acquire(realm_id, batch=kind == "batch"):
+            return throttled(now=now)
+        try:
+            if fault is not None and fault.kind == "latency":
+                self.clock.sleep(fault.seconds)
+            core = self.ledger.handle(
+                realm_id,
+                request.method,
+                rest,
+                dict(request.query),
+                request.body,
+                dict(request.headers),
+            )
+        finally:
+            self.limiter.release(realm_id)
+        headers = list(core.headers.items())
+        names = {k.lower() for k, _ in headers}
+        if "content-type" not in names:
+            headers.append(("Content-Type", core.content_type))
+        if "intuit_tid" not in names:
+            headers.append(("intuit_tid", intuit_tid()))
+        return Reply(status=core.status, headers=tuple(headers), body=core.body)
+
+    # -- /_fake admin endpoints (used by the CLI server and other processes) ----------
+
+    def _admin(self, request: FakeRequest) -> Reply:
+        path = request.path.rstrip("/")
+        try:
+            payload = json.loads(request.body) if request.body else {}
+        except ValueError:
+            return json_reply(400, {"error": "body must be JSON"})
+        if not isinstance(payload, dict):
+            return json_reply(400, {"error": "body must be a JSON object"})
+        try:
+            if request.method == "POST" and path == "/_fake/companies":
+                realm = self.add_company(**{str(k): v for k, v in payload.items()})
+                return json_reply(201, {"realm_id": realm})
+            if request.method == "POST" and path == "/_fake/tokens":
+                token = self.issue_access_token(str(payload.get("realm_id", "")))
+                return json_reply(200, {"access_token": token})
+            if request.method == "POST" and path == "/_fake/apps":
+                self.register_app(
+                    client_id=str(payload.get("client_id", "")),
+                    client_secret=str(payload.get("client_secret", "")),
+                    redirect_uris=[str(u) for u in payload.get("redirect_uris", [])],
+                )
+                return json_reply(201, {"client_id": payload.get("client_id")})
+            if request.method == "POST" and path == "/_fake/clock/advance":
+                if not isinstance(self.clock, FakeClock):
+                    return json_reply(409, {"error": "the fake runs on real time"})
+                self.clock.advance(float(payload.get("seconds", 0)))
+                return json_reply(200, {"now": self.clock.now().isoformat()})
+            if request.method == "POST" and path == "/_fake/webhooks/flush":
+                return json_reply(200, {"sent": self.flush_webhooks()})
+            if request.method == "GET" and path == "/_fake/stats":
+                return json_reply(200, self.stats.snapshot())
+        except (ConfigurationError, TypeError, ValueError) as exc:
+            return json_reply(400, {"error": str(exc)})
+        return _not_found(path)
+
+
+def _not_found(path: str) -> Reply:
+    return Reply(
+        status=404,
+        headers=(("Content-Type", "text/plain"), ("intuit_tid", intuit_tid())),
+        body=f"FakeQBO: no route for {path}".encode(),
+    )
+
+
+def parse_query(raw: str) -> dict[str, str]:
+    """Query string to a dict (last value wins), keeping blank values."""
+    return dict(parse_qsl(raw, keep_blank_values=True))

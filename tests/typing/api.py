@@ -1,0 +1,93 @@
+"""Never executed: mypy --strict checks that user code type-checks against the API.
+
+Each block is written as a user of qbo_sync would write it; ``assert_type``
+pins the types the public API promises.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+from typing_extensions import assert_type
+
+from qbo_sync import Environment, MemoryStore, QBOClient, Query, SQLiteStore, errors, models
+from qbo_sync.client import BatchOperation, BatchResult, CdcResult, Page
+from qbo_sync.health import HealthInputs, HealthReport, HealthTier, compute_health
+from qbo_sync.http import RetryPolicy, StaticTokenProvider, TokenProvider
+from qbo_sync.storage import Store
+from qbo_sync.testing import FakeQBO
+from qbo_sync.webhooks import WebhookEvent, WebhookHandler, parse_events, verify_signature
+
+
+def client_usage() -> None:
+    fake = FakeQBO()
+    realm = fake.add_company(company_name="Typed Co")
+    provider: TokenProvider = StaticTokenProvider(fake.issue_access_token(realm))
+    with QBOClient(
+        realm_id=realm,
+        environment=Environment.SANDBOX,
+        token_provider=provider,
+        transport=fake.transport(),
+        retry=RetryPolicy(),
+    ) as client:
+        customer = client.customers.create(models.Customer(display_name="Typed"))
+        assert_type(customer, models.Customer)
+        assert_type(customer.id, str | None)
+        invoice = client.invoices.get("1")
+        assert_type(invoice, models.Invoice)
+        assert_type(invoice.total_amt, Decimal | None)
+        voided = client.invoices.void(invoice)
+        assert_type(voided, models.Invoice)
+        for item in client.items.query(Query("Item").where(Active=True)):
+            assert_type(item, models.Item)
+        page = client.customers.query_page(page_size=10)
+        assert_type(page, Page[models.Customer])
+        result = client.batch([BatchOperation.create(customer, key="k")])
+        assert_type(result, BatchResult)
+        changes = client.cdc(["Customer"], dt.datetime.now(dt.timezone.utc))
+        assert_type(changes, CdcResult)
+        pdf = client.invoices.pdf("1")
+        assert_type(pdf, bytes)
+
+
+def wire_usage(data: dict[str, object]) -> None:
+    entity = models.from_qbo("Invoice", data)
+    wire = models.to_qbo(entity)
+    assert_type(wire, dict[str, Any])
+    typed = models.from_qbo(models.Invoice, data)
+    assert_type(typed, models.Invoice)
+
+
+def error_usage(client: QBOClient) -> None:
+    try:
+        client.customers.get("1")
+    except errors.StaleObjectError as exc:
+        assert_type(exc.code, str | None)
+        assert_type(exc.intuit_tid, str | None)
+    except errors.ThrottledError as exc:
+        assert_type(exc.retry_after, float | None)
+
+
+def storage_and_health(path: str) -> None:
+    stores: Sequence[Store] = [MemoryStore(), SQLiteStore(path)]
+    assert stores
+    report = compute_health(HealthInputs(error_rate=0.1), now=dt.datetime.now(dt.timezone.utc))
+    assert_type(report, HealthReport)
+    assert_type(report.tier, HealthTier)
+    assert_type(report.score, int)
+
+
+def webhook_usage(body: bytes, signature: str) -> None:
+    ok = verify_signature(body, signature, "verifier")
+    assert_type(ok, bool)
+    events = parse_events(body)
+    assert_type(events, list[WebhookEvent])
+
+    def on_events(batch: Sequence[WebhookEvent]) -> None:
+        del batch
+
+    handler = WebhookHandler(verifier_token="verifier", on_events=on_events)
+    assert_type(handler.handle(body, {"intuit-signature": signature}).status, int)
