@@ -21,6 +21,7 @@ PACKAGES = [
     "qbo_sync.health",
     "qbo_sync.webhooks",
     "qbo_sync.testing",
+    "qbo_sync.cli",
 ]
 
 
