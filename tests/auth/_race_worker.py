@@ -14,13 +14,22 @@ from collections import Counter
 
 from qbo_sync.auth import IntuitEndpoints, OAuthConfig, OAuthManager
 from qbo_sync.errors import InvalidGrantError, QBOError, ReauthorizationRequired
-from qbo_sync.storage import SQLiteStore, TokenCipher
+from qbo_sync.storage import SQLiteStore, Store, TokenCipher
+
+
+def open_store(spec: dict[str, str], cipher: TokenCipher) -> Store:
+    """The store ``spec`` names: ``{"sqlite": path}`` or ``{"url": ..., "schema": ...}``."""
+    if "sqlite" in spec:
+        return SQLiteStore(spec["sqlite"], encryption=cipher)
+    from qbo_sync.storage import SQLAlchemyStore
+
+    return SQLAlchemyStore(spec["url"], schema=spec["schema"], encryption=cipher)
 
 
 def main() -> None:
     args = json.loads(sys.stdin.readline())
     config = OAuthConfig(**args["config"])
-    store = SQLiteStore(args["db"], encryption=TokenCipher([config.token_encryption_key or ""]))
+    store = open_store(args["store"], TokenCipher([config.token_encryption_key or ""]))
     manager = OAuthManager(
         store=store,
         config=config,

@@ -2,17 +2,22 @@
 
 The fake QBO is served over HTTP on loopback (shared by both processes, every
 superseded refresh token dead at once: no grace window) and the store is one
-SQLite file. Zero invalid_grant and exactly one live refresh token at the end
-prove the refresh is single-flight across threads and processes and that
-every rotated refresh token was stored before the next refresh used it.
+SQLite file, or one PostgreSQL schema (SQLAlchemyStore: advisory lock and
+compare-and-swap on the server; skipped without QBO_SYNC_TEST_POSTGRES_URL
+unless QBO_SYNC_REQUIRE_POSTGRES=1). Zero invalid_grant and exactly one live
+refresh token at the end prove the refresh is single-flight across threads
+and processes and that every rotated refresh token was stored before the next
+refresh used it.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import subprocess
 import sys
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -21,8 +26,9 @@ from cryptography.fernet import Fernet
 
 from qbo_sync import Environment
 from qbo_sync.auth import Connected, IntuitEndpoints, OAuthConfig, OAuthManager
-from qbo_sync.storage import SQLiteStore, TokenCipher
+from qbo_sync.storage import Store, TokenCipher
 from qbo_sync.testing import FakeQBO, FakeQBOServer
+from qbo_sync.testing.storage_conformance import fresh_postgres_schema, postgres_url_or_skip
 
 pytestmark = [pytest.mark.xdist_group("oauth-refresh-race"), pytest.mark.slow]
 
@@ -46,8 +52,37 @@ def _live_refresh_tokens(fake: FakeQBO, now: float) -> list[str]:
         ]
 
 
+@pytest.fixture
+def pg_store_spec() -> Iterator[dict[str, str]]:
+    """A fresh PostgreSQL schema for one race (dropped afterwards)."""
+    url = postgres_url_or_skip()
+    with fresh_postgres_schema(url) as schema:
+        yield {"url": url, "schema": schema}
+
+
 def test_two_processes_refresh_one_realm(tmp_path: Path) -> None:
-    """100 forced refreshes from 2 processes x 4 threads: no invalid_grant, one live token."""
+    """100 forced refreshes from 2 processes x 4 threads on SQLite: no invalid_grant."""
+    _race({"sqlite": str(tmp_path / "race.sqlite3")})
+
+
+@pytest.mark.postgres
+def test_two_processes_refresh_one_realm_on_postgres(pg_store_spec: dict[str, str]) -> None:
+    """The same race on PostgreSQL (SQLAlchemyStore): no invalid_grant, one live token."""
+    _race(pg_store_spec)
+
+
+def _open_store(spec: dict[str, str], cipher: TokenCipher) -> Store:
+    # The worker's own function, so the test and the workers open the same store.
+    loader = importlib.util.spec_from_file_location("qbo_sync_race_worker", WORKER)
+    assert loader is not None
+    assert loader.loader is not None
+    worker = importlib.util.module_from_spec(loader)
+    loader.loader.exec_module(worker)
+    store: Store = worker.open_store(spec, cipher)
+    return store
+
+
+def _race(store_spec: dict[str, str]) -> None:
     fake = FakeQBO(limits=False)
     realm = fake.add_company(company_name="Race Co")
     config = OAuthConfig(
@@ -59,9 +94,8 @@ def test_two_processes_refresh_one_realm(tmp_path: Path) -> None:
     )
     fake.register_app(client_id=config.client_id, client_secret=config.client_secret,
                       redirect_uris=[config.redirect_uri])
-    db = tmp_path / "race.sqlite3"
     with FakeQBOServer(fake) as server:
-        store = SQLiteStore(db, encryption=TokenCipher([config.token_encryption_key or ""]))
+        store = _open_store(store_spec, TokenCipher([config.token_encryption_key or ""]))
         with OAuthManager(store=store, config=config, api_base_url=server.base_url,
                           endpoints=IntuitEndpoints.for_base_url(server.base_url)) as manager:
             request = manager.authorization_url(tenant_id="race")
@@ -78,7 +112,7 @@ def test_two_processes_refresh_one_realm(tmp_path: Path) -> None:
                 "environment": "sandbox",
                 "token_encryption_key": config.token_encryption_key,
             },
-            "db": str(db),
+            "store": store_spec,
             "base_url": server.base_url,
             "realm_id": realm,
             "threads": THREADS,

@@ -6,12 +6,14 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from qbo_sync.auth import compute_connection_info
 from qbo_sync.health import (
     ConnectionState,
     Dashboard,
     DashboardSource,
     EntityFigures,
     FailureGroup,
+    HealthPolicy,
     HealthSource,
     HealthTier,
     dashboard_for_realm,
@@ -132,12 +134,46 @@ def test_stored_connection_status(
     assert health_for_realm(store, REALM, now=NOW).tier is tier
 
 
-def test_missing_tokens_need_reauthorization(store: MemoryStore) -> None:
-    """Connected on paper but without tokens means the user must reconnect."""
+def test_missing_tokens_are_disconnected(store: MemoryStore) -> None:
+    """Connected on paper but without tokens is Disconnected, as OAuthManager says."""
     store.delete_tokens(REALM)
     inputs = health_inputs_for_realm(store, REALM, now=NOW)
-    assert inputs.connection is ConnectionState.NEEDS_REAUTHORIZATION
+    assert inputs.connection is ConnectionState.DISCONNECTED
     assert inputs.refresh_expires_in_days is None
+    report = health_for_realm(store, REALM, now=NOW)
+    assert report.tier is HealthTier.DISCONNECTED
+    assert report.actions[0] == "Reconnect QuickBooks"
+
+
+@pytest.mark.parametrize(
+    ("refresh_days", "hard_days", "state"),
+    [
+        (90, 1500, ConnectionState.CONNECTED),
+        (10, 1500, ConnectionState.EXPIRING_SOON),
+        (90, 30, ConnectionState.EXPIRING_SOON),
+        (-1, 1500, ConnectionState.NEEDS_REAUTHORIZATION),
+        (90, None, ConnectionState.CONNECTED),
+    ],
+)
+def test_health_and_oauth_agree_on_the_state(
+    store: MemoryStore, refresh_days: float, hard_days: float | None, state: ConnectionState
+) -> None:
+    """The health input and OAuth's connection info come from one rule and one enum."""
+    store.save_tokens(REALM, make_tokens(refresh_days=refresh_days, hard_days=hard_days))
+    inputs = health_inputs_for_realm(store, REALM, now=NOW)
+    info = compute_connection_info(
+        REALM, store.get_connection(REALM), store.get_tokens(REALM), now=NOW
+    )
+    assert inputs.connection is info.state is state
+
+
+def test_policy_windows_decide_expiring_soon(store: MemoryStore) -> None:
+    """HealthPolicy's warning days are the windows of the EXPIRING_SOON state."""
+    store.save_tokens(REALM, make_tokens(refresh_days=20))
+    assert health_inputs_for_realm(store, REALM, now=NOW).connection is ConnectionState.CONNECTED
+    wide = HealthPolicy(refresh_warn_days=30)
+    inputs = health_inputs_for_realm(store, REALM, now=NOW, policy=wide)
+    assert inputs.connection is ConnectionState.EXPIRING_SOON
 
 
 def test_token_expiries_are_read_as_days(store: MemoryStore) -> None:

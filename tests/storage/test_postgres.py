@@ -6,12 +6,15 @@ import datetime as dt
 import subprocess
 import sys
 import textwrap
+from collections.abc import Sequence
+from typing import ClassVar
 
 import pytest
 import sqlalchemy as sa
 
 from qbo_sync.errors import EncryptionKeyError, LockTimeoutError, SchemaVersionError
-from qbo_sync.storage import SQLAlchemyStore, TokenCipher, TokenSet
+from qbo_sync.storage import EntityLink, SQLAlchemyStore, TokenCipher, TokenSet
+from qbo_sync.storage._sa_schema import MIGRATIONS, Step, Tables
 
 pytestmark = pytest.mark.postgres
 
@@ -65,6 +68,49 @@ def test_newer_schema_is_refused(pg_url: str, pg_schema: str) -> None:
         with store.engine.begin() as conn:
             conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
         store.close()
+
+
+def _add_note_column(conn: sa.Connection, tables: Tables) -> None:
+    schema = tables.metadata.schema
+    conn.execute(sa.text(f'ALTER TABLE "{schema}".qbo_links ADD COLUMN note TEXT'))
+
+
+class _FutureStore(SQLAlchemyStore):
+    _migrations: ClassVar[Sequence[Step]] = (*MIGRATIONS, _add_note_column)
+
+
+def test_upgrade_on_open_applies_new_steps_once(pg_url: str, pg_schema: str) -> None:
+    """Opening an old schema with more migration steps applies only the new ones, keeping data."""
+    schema = f"{pg_schema}_u"
+    old = SQLAlchemyStore(pg_url, schema=schema, encryption=None)
+    try:
+        old.save_links([EntityLink(realm_id="1", entity_type="Invoice", local_id="a")])
+        upgraded = _FutureStore(pg_url, schema=schema, encryption=None)
+        assert upgraded.schema_version == len(MIGRATIONS) + 1
+        again = _FutureStore(pg_url, schema=schema, encryption=None)  # no second ALTER: no error
+        assert again.schema_version == len(MIGRATIONS) + 1
+        with old.engine.connect() as conn:
+            columns = conn.execute(
+                sa.text(
+                    "SELECT column_name FROM information_schema.columns "
+                    "WHERE table_schema = :s AND table_name = 'qbo_links'"
+                ),
+                {"s": schema},
+            ).scalars().all()
+            version = conn.execute(
+                sa.text(f'SELECT version FROM "{schema}".qbo_schema_version')
+            ).scalar_one()
+        assert "note" in columns
+        assert version == len(MIGRATIONS) + 1
+        assert set(upgraded.get_links("1", "Invoice", ["a"])) == {"a"}
+        with pytest.raises(SchemaVersionError):
+            SQLAlchemyStore(pg_url, schema=schema, encryption=None)
+        upgraded.close()
+        again.close()
+    finally:
+        with old.engine.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        old.close()
 
 
 def test_lock_of_a_dead_process_is_released_by_the_server(pg_url: str, pg_schema: str) -> None:

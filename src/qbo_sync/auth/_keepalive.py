@@ -16,6 +16,7 @@ from qbo_sync.errors import (
 )
 from qbo_sync.storage._protocol import ConnectionStore, TokenStore
 from qbo_sync.storage._records import ConnectionStatus, TokenSet
+from qbo_sync.storage._state import time_left
 
 from ._refresh import TokenRefresher
 from ._results import KeepAliveFailure, KeepAliveReport
@@ -57,7 +58,7 @@ def keep_alive(
         last = tokens.updated_at
         if last is None or now - last >= idle:
             return True
-        return tokens.refresh_expires_at - now <= rolling_warning
+        return time_left(tokens, now)[0] <= rolling_warning
 
     refreshed: list[str] = []
     failed: list[KeepAliveFailure] = []

@@ -25,6 +25,7 @@ from qbo_sync.storage._protocol import (
     TokenStore,
 )
 from qbo_sync.storage._records import ConnectionStatus, OAuthState, TokenSet
+from qbo_sync.storage._state import HARD_WARNING, ROLLING_WARNING
 
 from ._callback import ALLOW_REALM_CHANGE, CallbackHandler
 from ._companyinfo import SharedTransport, check_from_error
@@ -108,8 +109,8 @@ class OAuthManager:
         scopes: Sequence[str] = (ACCOUNTING_SCOPE,),
         state_ttl: dt.timedelta = dt.timedelta(minutes=15),
         refresh_skew: dt.timedelta = dt.timedelta(minutes=5),
-        rolling_warning: dt.timedelta = dt.timedelta(days=14),
-        hard_warning: dt.timedelta = dt.timedelta(days=60),
+        rolling_warning: dt.timedelta = ROLLING_WARNING,
+        hard_warning: dt.timedelta = HARD_WARNING,
         lock_timeout: float = 60.0,
         request_hard_expiry: bool = True,
         timeout: float = 30.0,

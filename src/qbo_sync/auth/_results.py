@@ -9,6 +9,7 @@ from typing import Literal
 import attrs
 
 from qbo_sync._environment import Environment
+from qbo_sync.storage._state import ConnectionState
 
 __all__ = [
     "AuthorizationRequest",
@@ -129,16 +130,6 @@ class ConnectFailed:
 
 #: What :meth:`OAuthManager.handle_callback` returns.
 ConnectResult = Connected | ConnectFailed
-
-
-class ConnectionState(str, enum.Enum):
-    """A connection's state as the product shows it (computed, not stored)."""
-
-    CONNECTED = "connected"
-    EXPIRING_SOON = "expiring_soon"
-    """Connected, but the refresh token's rolling or hard expiry is near."""
-    NEEDS_REAUTHORIZATION = "needs_reauthorization"
-    DISCONNECTED = "disconnected"
 
 
 @attrs.frozen(kw_only=True)

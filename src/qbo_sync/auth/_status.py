@@ -1,12 +1,13 @@
-"""A connection's state, computed from what storage holds (pure)."""
+"""A connection's info, computed from what storage holds (pure)."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from qbo_sync.storage._records import Connection, ConnectionStatus, TokenSet
+from qbo_sync.storage._records import Connection, TokenSet
+from qbo_sync.storage._state import HARD_WARNING, ROLLING_WARNING, classify_connection
 
-from ._results import ConnectionInfo, ConnectionState
+from ._results import ConnectionInfo
 
 __all__ = ["compute_connection_info"]
 
@@ -17,12 +18,13 @@ def compute_connection_info(
     tokens: TokenSet | None,
     *,
     now: dt.datetime,
-    rolling_warning: dt.timedelta = dt.timedelta(days=14),
-    hard_warning: dt.timedelta = dt.timedelta(days=60),
+    rolling_warning: dt.timedelta = ROLLING_WARNING,
+    hard_warning: dt.timedelta = HARD_WARNING,
 ) -> ConnectionInfo:
     """Decide connected / expiring soon / needs reauthorization / disconnected.
 
-    Rules, first match wins:
+    Rules, first match wins (the same rules give
+    :attr:`qbo_sync.health.HealthInputs.connection`):
 
     1. No connection, status ``disconnected``, or no tokens: DISCONNECTED
        (a connection without tokens cannot call QBO).
@@ -45,43 +47,21 @@ def compute_connection_info(
     Returns:
         The computed info.
     """
-    common: dict[str, object] = {}
-    if connection is not None:
-        common = {
-            "environment": connection.environment,
-            "tenant_id": connection.tenant_id,
-            "company_name": connection.company_name,
-            "connected_at": connection.connected_at,
-            "disconnected_at": connection.disconnected_at,
-        }
-    if tokens is not None:
-        common.update(
-            access_expires_at=tokens.access_expires_at,
-            refresh_expires_at=tokens.refresh_expires_at,
-            refresh_hard_expires_at=tokens.refresh_hard_expires_at,
-            last_refreshed_at=tokens.updated_at,
-        )
-
-    def info(state: ConnectionState, reason: str | None) -> ConnectionInfo:
-        return ConnectionInfo(realm_id=realm_id, state=state, reason=reason, **common)  # type: ignore[arg-type]
-
-    if connection is None:
-        return info(ConnectionState.DISCONNECTED, "not_connected")
-    if connection.status is ConnectionStatus.DISCONNECTED:
-        return info(ConnectionState.DISCONNECTED, connection.status_reason or "disconnected")
-    if connection.status is ConnectionStatus.NEEDS_REAUTHORIZATION:
-        return info(
-            ConnectionState.NEEDS_REAUTHORIZATION, connection.status_reason or "invalid_grant"
-        )
-    if tokens is None:
-        return info(ConnectionState.DISCONNECTED, "no_tokens")
-    hard = tokens.refresh_hard_expires_at
-    if hard is not None and now >= hard:
-        return info(ConnectionState.NEEDS_REAUTHORIZATION, "hard_expiry_reached")
-    if now >= tokens.refresh_expires_at:
-        return info(ConnectionState.NEEDS_REAUTHORIZATION, "refresh_token_expired")
-    if hard is not None and hard - now <= hard_warning:
-        return info(ConnectionState.EXPIRING_SOON, "hard_expiry_soon")
-    if tokens.refresh_expires_at - now <= rolling_warning:
-        return info(ConnectionState.EXPIRING_SOON, "refresh_token_expires_soon")
-    return info(ConnectionState.CONNECTED, None)
+    state, reason = classify_connection(
+        connection, tokens, now=now, rolling_warning=rolling_warning, hard_warning=hard_warning
+    )
+    c, t = connection, tokens
+    return ConnectionInfo(
+        realm_id=realm_id,
+        state=state,
+        reason=reason,
+        environment=c.environment if c else None,
+        tenant_id=c.tenant_id if c else None,
+        company_name=c.company_name if c else None,
+        connected_at=c.connected_at if c else None,
+        disconnected_at=c.disconnected_at if c else None,
+        access_expires_at=t.access_expires_at if t else None,
+        refresh_expires_at=t.refresh_expires_at if t else None,
+        refresh_hard_expires_at=t.refresh_hard_expires_at if t else None,
+        last_refreshed_at=t.updated_at if t else None,
+    )

@@ -1,4 +1,8 @@
-"""Tiers, connection states and the one table of weights and thresholds."""
+"""Tiers and the one table of weights and thresholds.
+
+:class:`ConnectionState` is defined once, in storage, and shared with
+:mod:`qbo_sync.auth`; it is re-exported here for the health API.
+"""
 
 from __future__ import annotations
 
@@ -8,23 +12,11 @@ from datetime import timedelta
 import attrs
 
 from qbo_sync.errors import ConfigurationError
+from qbo_sync.storage._state import HARD_WARNING, ROLLING_WARNING, ConnectionState
+
+_DAY = timedelta(days=1)
 
 __all__ = ["ConnectionState", "HealthPolicy", "HealthTier"]
-
-
-class ConnectionState(str, enum.Enum):
-    """The state of a QBO connection as the health calculator sees it.
-
-    The first, second and fourth values equal those of
-    :class:`qbo_sync.storage.ConnectionStatus`, which converts directly.
-    ``EXPIRING_SOON`` is never stored; the calculator also derives it from
-    the days left on the refresh token.
-    """
-
-    CONNECTED = "connected"
-    EXPIRING_SOON = "expiring_soon"
-    NEEDS_REAUTHORIZATION = "needs_reauthorization"
-    DISCONNECTED = "disconnected"
 
 
 class HealthTier(str, enum.Enum):
@@ -84,11 +76,13 @@ class HealthPolicy:
         expiring_soon_points: Points for a connection stated as
             ``EXPIRING_SOON`` when no expiry days are known (10).
         refresh_warn_days: Days left on the rolling refresh token below which
-            points are taken (14).
+            points are taken (14); also the window in which
+            :func:`health_inputs_for_realm` states ``EXPIRING_SOON``, as
+            ``OAuthManager(rolling_warning=...)`` does.
         refresh_max_points: Points at 0 days left (30); at or below 0 the
             connection is Disconnected whatever the score.
         hard_warn_days: Days left before the 5-year hard expiry below which
-            points are taken (60).
+            points are taken (60); likewise ``hard_warning``.
         hard_max_points: Points at 0 days left (30).
         needs_reauthorization_points: Points when the user must reconnect
             (60); the tier is also capped at Critical.
@@ -119,9 +113,9 @@ class HealthPolicy:
     warning_min: int = 50
 
     expiring_soon_points: float = 10.0
-    refresh_warn_days: float = 14.0
+    refresh_warn_days: float = ROLLING_WARNING / _DAY
     refresh_max_points: float = 30.0
-    hard_warn_days: float = 60.0
+    hard_warn_days: float = HARD_WARNING / _DAY
     hard_max_points: float = 30.0
     needs_reauthorization_points: float = 60.0
 

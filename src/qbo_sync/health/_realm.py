@@ -6,10 +6,9 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Protocol, runtime_checkable
 
-from qbo_sync.health._policy import ConnectionState, HealthPolicy
+from qbo_sync.health._policy import HealthPolicy
 from qbo_sync.health._score import FailureGroup, HealthInputs, HealthReport, compute_health
 from qbo_sync.storage import (
-    ConnectionStatus,
     ConnectionStore,
     EntityLink,
     LinkStatus,
@@ -19,6 +18,7 @@ from qbo_sync.storage import (
     RunStore,
     TokenStore,
 )
+from qbo_sync.storage._state import classify_connection, time_left
 
 __all__ = ["HealthSource", "failure_groups", "health_for_realm", "health_inputs_for_realm"]
 
@@ -37,6 +37,7 @@ def health_inputs_for_realm(
     realm_id: str,
     *,
     now: datetime | None = None,
+    policy: HealthPolicy | None = None,
     recent_runs: int = 20,
     max_failed_links: int = 1000,
     webhook_lag: timedelta | None = None,
@@ -47,6 +48,8 @@ def health_inputs_for_realm(
         store: Any store (only read).
         realm_id: The QBO company.
         now: The current time (aware; default: now, UTC).
+        policy: Its ``refresh_warn_days`` and ``hard_warn_days`` decide when
+            the connection is ``EXPIRING_SOON`` (default :class:`HealthPolicy`).
         recent_runs: How many of the newest finished runs the error rate,
             throttle share and consecutive failures are computed over.
         max_failed_links: How many failing links are read to group failures.
@@ -61,21 +64,21 @@ def health_inputs_for_realm(
             decrypted).
     """
     now = now if now is not None else datetime.now(timezone.utc)
-    connection = store.get_connection(realm_id)
+    policy = policy if policy is not None else HealthPolicy()
     tokens = store.get_tokens(realm_id)
-    if connection is None or connection.status is ConnectionStatus.DISCONNECTED:
-        state = ConnectionState.DISCONNECTED
-    elif connection.status is ConnectionStatus.NEEDS_REAUTHORIZATION or tokens is None:
-        # Connected on paper but no tokens held: nothing can be called until
-        # the user authorises again.
-        state = ConnectionState.NEEDS_REAUTHORIZATION
-    else:
-        state = ConnectionState.CONNECTED
+    # The same rules as OAuthManager.connection_info, with the policy's windows.
+    state, _ = classify_connection(
+        store.get_connection(realm_id),
+        tokens,
+        now=now,
+        rolling_warning=policy.refresh_warn_days * _DAY,
+        hard_warning=policy.hard_warn_days * _DAY,
+    )
     refresh_days = hard_days = None
     if tokens is not None:
-        refresh_days = (tokens.refresh_expires_at - now) / _DAY
-        if tokens.refresh_hard_expires_at is not None:
-            hard_days = (tokens.refresh_hard_expires_at - now) / _DAY
+        rolling, hard = time_left(tokens, now)
+        refresh_days = rolling / _DAY
+        hard_days = None if hard is None else hard / _DAY
     # Over-fetch a little: runs still RUNNING are skipped.
     runs = [
         run
@@ -125,7 +128,7 @@ def health_for_realm(
     """
     now = now if now is not None else datetime.now(timezone.utc)
     inputs = health_inputs_for_realm(
-        store, realm_id, now=now, recent_runs=recent_runs, webhook_lag=webhook_lag
+        store, realm_id, now=now, policy=policy, recent_runs=recent_runs, webhook_lag=webhook_lag
     )
     return compute_health(inputs, now=now, policy=policy)
 

@@ -10,17 +10,21 @@ from typing import Any, TypeVar, cast
 import attrs
 
 from qbo_sync import _json
-from qbo_sync.errors import LockTimeoutError
+from qbo_sync.errors import ConflictError, LockTimeoutError
 from qbo_sync.storage._records import (
     EntityCounts,
     EntitySettings,
+    LinkCounts,
+    LinkStatus,
     RecordFailure,
     Settings,
 )
 
 __all__ = [
     "Clock",
+    "check_token_version",
     "chunked",
+    "counts_by_entity",
     "counts_from_json",
     "counts_to_json",
     "failures_from_json",
@@ -162,3 +166,31 @@ def wait_for_lock(
             raise LockTimeoutError(f"{what} not acquired within {timeout} s")
         sleep(min(pause, remaining))
         pause = min(pause * 2, 0.1)
+
+
+def check_token_version(realm_id: str, current: int, expected: int | None) -> None:
+    """The compare of a token compare-and-swap.
+
+    Raises:
+        ConflictError: ``expected`` is set and differs from ``current``.
+    """
+    if expected is not None and expected != current:
+        raise ConflictError(
+            f"tokens of realm {realm_id} are at version {current}, expected {expected}"
+        )
+
+
+def counts_by_entity(found: Iterable[tuple[str, str, int]]) -> dict[str, LinkCounts]:
+    """``(entity_type, status, count)`` tuples as :class:`LinkCounts` per entity type."""
+    tally: dict[str, dict[str, int]] = {}
+    for entity_type, status, count in found:
+        per = tally.setdefault(entity_type, {})
+        per[str(status)] = per.get(str(status), 0) + int(count)
+    return {
+        name: LinkCounts(
+            synced=per.get(LinkStatus.SYNCED.value, 0),
+            pending=per.get(LinkStatus.PENDING.value, 0),
+            failed=per.get(LinkStatus.FAILED.value, 0),
+        )
+        for name, per in sorted(tally.items())
+    }

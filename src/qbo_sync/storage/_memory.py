@@ -10,7 +10,14 @@ from collections.abc import Iterable, Iterator
 import attrs
 
 from qbo_sync.errors import ConflictError, LockTimeoutError
-from qbo_sync.storage._codec import Clock, system_clock, to_utc
+from qbo_sync.storage._base import LinkKey, StoreBase
+from qbo_sync.storage._codec import (
+    Clock,
+    check_token_version,
+    counts_by_entity,
+    system_clock,
+    to_utc,
+)
 from qbo_sync.storage._records import (
     Connection,
     Cursor,
@@ -28,7 +35,7 @@ __all__ = ["MemoryStore"]
 _LinkKey = tuple[str, str, str]
 
 
-class MemoryStore:
+class MemoryStore(StoreBase):
     """A thread-safe store kept in memory, for tests and small jobs.
 
     Everything is lost when the process ends, and nothing is shared with
@@ -116,11 +123,7 @@ class MemoryStore:
         with self._mutex:
             current = self._tokens.get(realm_id)
             current_version = current.version if current else 0
-            if expected_version is not None and expected_version != current_version:
-                raise ConflictError(
-                    f"tokens of realm {realm_id} are at version {current_version}, "
-                    f"expected {expected_version}"
-                )
+            check_token_version(realm_id, current_version, expected_version)
             saved = to_utc(attrs.evolve(tokens, version=current_version + 1))
             self._tokens[realm_id] = saved
             return saved
@@ -179,39 +182,22 @@ class MemoryStore:
                 if link.qbo_id is not None:
                     self._qbo_index[(key[0], key[1], link.qbo_id)] = key[2]
 
-    def get_links(
-        self, realm_id: str, entity_type: str, local_ids: Iterable[str]
+    def _links_where(
+        self, realm_id: str, entity_type: str, column: LinkKey, keys: Iterable[str]
     ) -> dict[str, EntityLink]:
-        """See :meth:`LinkStore.get_links`."""
         found: dict[str, EntityLink] = {}
         with self._mutex:
-            for local_id in local_ids:
-                link = self._links.get((realm_id, entity_type, local_id))
-                if link is not None:
-                    found[local_id] = link
+            for key in keys:
+                local_id: str | None = key
+                if column == "qbo_id":
+                    local_id = self._qbo_index.get((realm_id, entity_type, key))
+                if local_id is not None and (realm_id, entity_type, local_id) in self._links:
+                    found[key] = self._links[(realm_id, entity_type, local_id)]
         return found
 
-    def get_links_by_qbo_ids(
-        self, realm_id: str, entity_type: str, qbo_ids: Iterable[str]
-    ) -> dict[str, EntityLink]:
-        """See :meth:`LinkStore.get_links_by_qbo_ids`."""
-        found: dict[str, EntityLink] = {}
-        with self._mutex:
-            for qbo_id in qbo_ids:
-                local_id = self._qbo_index.get((realm_id, entity_type, qbo_id))
-                if local_id is not None:
-                    found[qbo_id] = self._links[(realm_id, entity_type, local_id)]
-        return found
-
-    def list_links(
-        self,
-        realm_id: str,
-        *,
-        entity_type: str | None = None,
-        status: LinkStatus | None = None,
-        limit: int | None = None,
+    def _query_links(
+        self, realm_id: str, entity_type: str | None, status: LinkStatus | None, limit: int | None
     ) -> list[EntityLink]:
-        """See :meth:`LinkStore.list_links`."""
         with self._mutex:
             found = [
                 link
@@ -238,20 +224,13 @@ class MemoryStore:
 
     def link_counts(self, realm_id: str) -> dict[str, LinkCounts]:
         """See :meth:`LinkStore.link_counts`."""
-        tally: dict[str, dict[LinkStatus, int]] = {}
         with self._mutex:
-            for key, link in self._links.items():
-                if key[0] == realm_id:
-                    per = tally.setdefault(key[1], dict.fromkeys(LinkStatus, 0))
-                    per[link.status] += 1
-        return {
-            name: LinkCounts(
-                synced=per[LinkStatus.SYNCED],
-                pending=per[LinkStatus.PENDING],
-                failed=per[LinkStatus.FAILED],
-            )
-            for name, per in sorted(tally.items())
-        }
+            found = [
+                (key[1], link.status.value, 1)
+                for key, link in self._links.items()
+                if key[0] == realm_id
+            ]
+        return counts_by_entity(found)
 
     # cursors -----------------------------------------------------------------
 
@@ -285,15 +264,9 @@ class MemoryStore:
         with self._mutex:
             return self._runs.get(run_id)
 
-    def list_runs(
-        self,
-        *,
-        realm_id: str | None = None,
-        since: dt.datetime | None = None,
-        limit: int = 50,
-        include_failures: bool = True,
+    def _query_runs(
+        self, realm_id: str | None, since: dt.datetime | None, limit: int, include_failures: bool
     ) -> list[RunRecord]:
-        """See :meth:`RunStore.list_runs`."""
         with self._mutex:
             found = [
                 run
@@ -302,7 +275,7 @@ class MemoryStore:
                 and (since is None or run.started_at >= since)
             ]
         found.sort(key=lambda run: (run.started_at, run.run_id), reverse=True)
-        found = found[: max(limit, 0)]
+        found = found[:limit]
         if not include_failures:
             found = [attrs.evolve(run, failures=()) for run in found]
         return found

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import attrs
@@ -29,8 +29,6 @@ from qbo_sync.storage._records import (
     Connection,
     Cursor,
     EntityLink,
-    LinkCounts,
-    LinkStatus,
     OAuthState,
     RunRecord,
     TokenSet,
@@ -44,14 +42,15 @@ __all__ = [
     "RUN_COLUMNS",
     "TOKEN_COLUMNS",
     "TZ",
+    "Row",
     "TimeCodec",
     "connection_from_row",
     "connection_to_row",
-    "counts_by_entity",
     "cursor_from_row",
     "cursor_to_row",
     "link_from_row",
     "link_to_row",
+    "reseal_tokens_row",
     "run_from_row",
     "run_to_row",
     "seal",
@@ -351,6 +350,15 @@ def tokens_from_row(r: Row, cipher: TokenCipher | None, t: TimeCodec) -> TokenSe
     )
 
 
+def reseal_tokens_row(r: Row, cipher: TokenCipher, t: TimeCodec) -> tuple[Any, ...]:
+    """A token row rewritten under ``cipher``'s newest key, version unchanged.
+
+    Raises:
+        EncryptionKeyError: The row cannot be decrypted with ``cipher``.
+    """
+    return tokens_to_row(r[0], tokens_from_row(r, cipher, t), r[1], cipher, t)
+
+
 def state_key(state: str) -> str:
     """The stored key of an OAuth state: its SHA-256, so the raw value is not at rest."""
     return hashlib.sha256(state.encode("utf-8")).hexdigest()
@@ -374,18 +382,3 @@ def unseal(text: str, cipher: TokenCipher | None) -> str:
             f"a stored OAuth state is encrypted but no key is configured ({ENCRYPTION_KEY_ENV})"
         )
     return cipher.decrypt(text[2:])
-
-
-def counts_by_entity(found: Iterable[Row]) -> dict[str, LinkCounts]:
-    """``(entity_type, status, count)`` rows as :class:`LinkCounts` per entity type."""
-    tally: dict[str, dict[str, int]] = {}
-    for entity_type, status, count in found:
-        tally.setdefault(entity_type, {})[str(status)] = int(count)
-    return {
-        name: LinkCounts(
-            synced=per.get(LinkStatus.SYNCED.value, 0),
-            pending=per.get(LinkStatus.PENDING.value, 0),
-            failed=per.get(LinkStatus.FAILED.value, 0),
-        )
-        for name, per in sorted(tally.items())
-    }

@@ -17,16 +17,13 @@ from sqlalchemy.dialects import mysql, postgresql
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import Connection as SAConnection
 
-from qbo_sync.errors import (
-    ConfigurationError,
-    ConflictError,
-    EncryptionKeyError,
-    StorageError,
-)
+from qbo_sync.errors import ConfigurationError, ConflictError, StorageError
 from qbo_sync.storage import _rows as rows
+from qbo_sync.storage._base import LinkKey, SQLStoreBase, resolve_cipher
 from qbo_sync.storage._codec import (
     Clock,
     chunked,
+    counts_by_entity,
     settings_from_json,
     settings_to_json,
     system_clock,
@@ -40,7 +37,6 @@ from qbo_sync.storage._records import (
     EntityLink,
     LinkCounts,
     LinkStatus,
-    OAuthState,
     RunRecord,
     Settings,
     TokenSet,
@@ -62,7 +58,7 @@ def _db_message(exc: sa_exc.SQLAlchemyError) -> str:
     return text.strip().splitlines()[0] if text.strip() else type(exc).__name__
 
 
-class SQLAlchemyStore:
+class SQLAlchemyStore(SQLStoreBase):
     """A store on a database server through SQLAlchemy 2 Core.
 
     Tested on PostgreSQL; written in portable Core, so other dialects with a
@@ -96,6 +92,8 @@ class SQLAlchemyStore:
     """
 
     _migrations: ClassVar[Sequence[Step]] = MIGRATIONS
+    _time = _T
+    _chunk = _CHUNK
 
     def __init__(
         self,
@@ -121,7 +119,7 @@ class SQLAlchemyStore:
         self._pg = self._engine.dialect.name == "postgresql"
         self._schema = schema
         self._t = build_tables(schema)
-        self._cipher = TokenCipher.from_env() if encryption == "env" else encryption
+        self._cipher = resolve_cipher(encryption)
         self._lease = dt.timedelta(seconds=lock_lease)
         self._clock = clock
         self._sleep = sleep
@@ -204,11 +202,6 @@ class SQLAlchemyStore:
 
     # tokens ------------------------------------------------------------------
 
-    @property
-    def encrypts_tokens(self) -> bool:
-        """Whether tokens are written encrypted (a key is configured)."""
-        return self._cipher is not None
-
     def get_tokens(self, realm_id: str) -> TokenSet | None:
         """See :meth:`TokenStore.get_tokens`."""
         t = self._t.tokens
@@ -264,31 +257,17 @@ class SQLAlchemyStore:
         with self._tx() as conn:
             conn.execute(sa.delete(t).where(t.c.realm_id == realm_id))
 
-    def reencrypt_tokens(self) -> int:
-        """Rewrite every stored token set under the newest key (after a key rotation).
-
-        Returns:
-            How many token sets were rewritten.
-
-        Raises:
-            EncryptionKeyError: No key is configured, or a row cannot be
-                decrypted with the configured keys (nothing is rewritten).
-        """
-        if self._cipher is None:
-            raise EncryptionKeyError("reencrypt_tokens() needs an encryption key")
+    def _rewrite_token_rows(self, rewrite: Callable[[rows.Row], tuple[Any, ...]]) -> int:
         t = self._t.tokens
         with self._tx() as conn:
             found = conn.execute(
                 sa.select(*self._cols(t, rows.TOKEN_COLUMNS)).with_for_update()
             ).all()
             for r in found:
-                fresh = rows.tokens_to_row(
-                    r[0], rows.tokens_from_row(r, self._cipher, _T), r[1], self._cipher, _T
-                )
                 conn.execute(
                     sa.update(t)
                     .where(t.c.realm_id == r[0])
-                    .values(**dict(zip(rows.TOKEN_COLUMNS, fresh, strict=True)))
+                    .values(**dict(zip(rows.TOKEN_COLUMNS, rewrite(r), strict=True)))
                 )
         return len(found)
 
@@ -394,50 +373,28 @@ class SQLAlchemyStore:
             problems=[f"dialect: {name}"],
         )
 
-    def _links_where(
-        self, realm_id: str, entity_type: str, column: str, keys: Iterable[str]
-    ) -> dict[str, EntityLink]:
+    def _select_links(
+        self, realm_id: str, entity_type: str, column: LinkKey, keys: list[str]
+    ) -> list[rows.Row]:
         t = self._t.links
-        found: dict[str, EntityLink] = {}
-        index = rows.LINK_COLUMNS.index(column)
-        for part in chunked(dict.fromkeys(keys), _CHUNK):
-            stmt = sa.select(*self._cols(t, rows.LINK_COLUMNS)).where(
-                t.c.realm_id == realm_id, t.c.entity_type == entity_type, t.c[column].in_(part)
+        return self._rows(
+            sa.select(*self._cols(t, rows.LINK_COLUMNS)).where(
+                t.c.realm_id == realm_id, t.c.entity_type == entity_type, t.c[column].in_(keys)
             )
-            for r in self._rows(stmt):
-                found[r[index]] = rows.link_from_row(r, _T)
-        return found
+        )
 
-    def get_links(
-        self, realm_id: str, entity_type: str, local_ids: Iterable[str]
-    ) -> dict[str, EntityLink]:
-        """See :meth:`LinkStore.get_links`."""
-        return self._links_where(realm_id, entity_type, "local_id", local_ids)
-
-    def get_links_by_qbo_ids(
-        self, realm_id: str, entity_type: str, qbo_ids: Iterable[str]
-    ) -> dict[str, EntityLink]:
-        """See :meth:`LinkStore.get_links_by_qbo_ids`."""
-        return self._links_where(realm_id, entity_type, "qbo_id", qbo_ids)
-
-    def list_links(
-        self,
-        realm_id: str,
-        *,
-        entity_type: str | None = None,
-        status: LinkStatus | None = None,
-        limit: int | None = None,
+    def _query_links(
+        self, realm_id: str, entity_type: str | None, status: LinkStatus | None, limit: int | None
     ) -> list[EntityLink]:
-        """See :meth:`LinkStore.list_links`."""
         t = self._t.links
         stmt = sa.select(*self._cols(t, rows.LINK_COLUMNS)).where(t.c.realm_id == realm_id)
         if entity_type is not None:
             stmt = stmt.where(t.c.entity_type == entity_type)
         if status is not None:
-            stmt = stmt.where(t.c.status == LinkStatus(status).value)
+            stmt = stmt.where(t.c.status == status.value)
         stmt = stmt.order_by(t.c.entity_type, t.c.local_id)
         if limit is not None:
-            stmt = stmt.limit(max(limit, 0))
+            stmt = stmt.limit(limit)
         return [rows.link_from_row(r, _T) for r in self._rows(stmt)]
 
     def delete_links(self, realm_id: str, entity_type: str, local_ids: Iterable[str]) -> int:
@@ -463,7 +420,7 @@ class SQLAlchemyStore:
             .where(t.c.realm_id == realm_id)
             .group_by(t.c.entity_type, t.c.status)
         )
-        return rows.counts_by_entity(self._rows(stmt))
+        return counts_by_entity(self._rows(stmt))
 
     # cursors -----------------------------------------------------------------
 
@@ -508,15 +465,9 @@ class SQLAlchemyStore:
         found = self._rows(sa.select(*self._cols(t, rows.RUN_COLUMNS)).where(t.c.run_id == run_id))
         return rows.run_from_row(found[0], _T) if found else None
 
-    def list_runs(
-        self,
-        *,
-        realm_id: str | None = None,
-        since: dt.datetime | None = None,
-        limit: int = 50,
-        include_failures: bool = True,
+    def _query_runs(
+        self, realm_id: str | None, since: dt.datetime | None, limit: int, include_failures: bool
     ) -> list[RunRecord]:
-        """See :meth:`RunStore.list_runs`."""
         t = self._t.runs
         cols = self._cols(t, rows.RUN_COLUMNS)
         if not include_failures:
@@ -526,7 +477,7 @@ class SQLAlchemyStore:
             stmt = stmt.where(t.c.realm_id == realm_id)
         if since is not None:
             stmt = stmt.where(t.c.started_at >= since)
-        stmt = stmt.order_by(t.c.started_at.desc(), t.c.run_id.desc()).limit(max(limit, 0))
+        stmt = stmt.order_by(t.c.started_at.desc(), t.c.run_id.desc()).limit(limit)
         return [rows.run_from_row(r, _T) for r in self._rows(stmt)]
 
     # settings ----------------------------------------------------------------
@@ -545,42 +496,24 @@ class SQLAlchemyStore:
 
     # oauth states ------------------------------------------------------------
 
-    def save_oauth_state(self, state: OAuthState) -> None:
-        """See :meth:`OAuthStateStore.save_oauth_state`."""
-        row = {
-            "state_key": rows.state_key(state.state),
-            "expires_at": state.expires_at,
-            "data": rows.seal(rows.state_to_json(state), self._cipher),
-        }
-        try:
-            with self._tx() as conn:
-                conn.execute(sa.insert(self._t.states).values(**row))
-        except ConflictError:
-            raise ConflictError("this OAuth state value is already stored") from None
+    def _insert_state(self, key: str, expires_at: Any, data: str) -> None:
+        with self._tx() as conn:
+            conn.execute(
+                sa.insert(self._t.states).values(state_key=key, expires_at=expires_at, data=data)
+            )
 
-    def consume_oauth_state(
-        self, state: str, *, now: dt.datetime | None = None
-    ) -> OAuthState | None:
-        """See :meth:`OAuthStateStore.consume_oauth_state`."""
-        when = now if now is not None else self._clock()
+    def _take_state(self, key: str) -> tuple[Any, str] | None:
         t = self._t.states
-        key = rows.state_key(state)
         with self._tx() as conn:
             # The DELETE is the claim: of concurrent callers only one deletes the row.
             row = conn.execute(
                 sa.select(t.c.expires_at, t.c.data).where(t.c.state_key == key).with_for_update()
             ).first()
-            if row is None:
+            if row is None or conn.execute(sa.delete(t).where(t.c.state_key == key)).rowcount != 1:
                 return None
-            if conn.execute(sa.delete(t).where(t.c.state_key == key)).rowcount != 1:
-                return None
-        if row[0] <= when:
-            return None
-        return rows.state_from_json(rows.unseal(row[1], self._cipher))
+        return row[0], row[1]
 
-    def purge_oauth_states(self, *, now: dt.datetime | None = None) -> int:
-        """See :meth:`OAuthStateStore.purge_oauth_states`."""
-        when = now if now is not None else self._clock()
+    def _delete_states_until(self, when: Any) -> int:
         t = self._t.states
         with self._tx() as conn:
             return int(conn.execute(sa.delete(t).where(t.c.expires_at <= when)).rowcount)

@@ -20,16 +20,14 @@ from typing import Any, ClassVar, Literal
 
 import attrs
 
-from qbo_sync.errors import (
-    ConfigurationError,
-    ConflictError,
-    EncryptionKeyError,
-    StorageError,
-)
+from qbo_sync.errors import ConfigurationError, ConflictError, StorageError
 from qbo_sync.storage import _rows as rows
+from qbo_sync.storage._base import LinkKey, SQLStoreBase, resolve_cipher
 from qbo_sync.storage._codec import (
     Clock,
+    check_token_version,
     chunked,
+    counts_by_entity,
     settings_from_json,
     settings_to_json,
     system_clock,
@@ -44,7 +42,6 @@ from qbo_sync.storage._records import (
     EntityLink,
     LinkCounts,
     LinkStatus,
-    OAuthState,
     RunRecord,
     Settings,
     TokenSet,
@@ -55,6 +52,10 @@ __all__ = ["SQLiteStore"]
 
 _T = rows.MICROS
 _CHUNK = 500
+_TOKEN_UPSERT = (
+    f"INSERT OR REPLACE INTO qbo_tokens ({', '.join(rows.TOKEN_COLUMNS)}) "
+    f"VALUES ({', '.join('?' * len(rows.TOKEN_COLUMNS))})"
+)
 _LINK_COLS = ", ".join(rows.LINK_COLUMNS)
 _LINK_UPSERT = (
     f"INSERT INTO qbo_links ({_LINK_COLS}) VALUES ({', '.join('?' * len(rows.LINK_COLUMNS))}) "
@@ -69,7 +70,7 @@ class _Connection(sqlite3.Connection):
     """A connection that can be weakly referenced (closed when its thread ends)."""
 
 
-class SQLiteStore:
+class SQLiteStore(SQLStoreBase):
     """A store in one SQLite file: the embedded default.
 
     Safe for many threads and for several processes on one machine: the
@@ -100,6 +101,8 @@ class SQLiteStore:
     """
 
     _migrations: ClassVar[Sequence[Sequence[str]]] = MIGRATIONS
+    _time = _T
+    _chunk = _CHUNK
 
     def __init__(
         self,
@@ -117,7 +120,7 @@ class SQLiteStore:
                 problems=[f"path: {os.fspath(path)!r}"],
             )
         self._path = Path(path)
-        self._cipher = TokenCipher.from_env() if encryption == "env" else encryption
+        self._cipher = resolve_cipher(encryption)
         self._busy_timeout = busy_timeout
         self._lease = lock_lease
         self._clock = clock
@@ -232,11 +235,6 @@ class SQLiteStore:
 
     # tokens ------------------------------------------------------------------
 
-    @property
-    def encrypts_tokens(self) -> bool:
-        """Whether tokens are written encrypted (a key is configured)."""
-        return self._cipher is not None
-
     def get_tokens(self, realm_id: str) -> TokenSet | None:
         """See :meth:`TokenStore.get_tokens`."""
         found = self._read(
@@ -249,21 +247,14 @@ class SQLiteStore:
         self, realm_id: str, tokens: TokenSet, *, expected_version: int | None = None
     ) -> TokenSet:
         """See :meth:`TokenStore.save_tokens`."""
-        cols = rows.TOKEN_COLUMNS
         with self._write() as conn:
             row = conn.execute(
                 "SELECT version FROM qbo_tokens WHERE realm_id = ?", (realm_id,)
             ).fetchone()
             current = int(row[0]) if row else 0
-            if expected_version is not None and expected_version != current:
-                raise ConflictError(
-                    f"tokens of realm {realm_id} are at version {current}, "
-                    f"expected {expected_version}"
-                )
+            check_token_version(realm_id, current, expected_version)
             conn.execute(
-                f"INSERT OR REPLACE INTO qbo_tokens ({', '.join(cols)}) "
-                f"VALUES ({', '.join('?' * len(cols))})",
-                rows.tokens_to_row(realm_id, tokens, current + 1, self._cipher, _T),
+                _TOKEN_UPSERT, rows.tokens_to_row(realm_id, tokens, current + 1, self._cipher, _T)
             )
         return attrs.evolve(to_utc(tokens), version=current + 1)
 
@@ -272,34 +263,11 @@ class SQLiteStore:
         with self._write() as conn:
             conn.execute("DELETE FROM qbo_tokens WHERE realm_id = ?", (realm_id,))
 
-    def reencrypt_tokens(self) -> int:
-        """Rewrite every stored token set under the newest key (after a key rotation).
-
-        Plaintext rows are encrypted too. Versions do not change.
-
-        Returns:
-            How many token sets were rewritten.
-
-        Raises:
-            EncryptionKeyError: No key is configured, or a row cannot be
-                decrypted with the configured keys (nothing is rewritten).
-        """
-        cols = rows.TOKEN_COLUMNS
-        if self._cipher is None:
-            raise EncryptionKeyError("reencrypt_tokens() needs an encryption key")
+    def _rewrite_token_rows(self, rewrite: Callable[[rows.Row], tuple[Any, ...]]) -> int:
         with self._write() as conn:
-            found = conn.execute(f"SELECT {', '.join(cols)} FROM qbo_tokens").fetchall()
-            rewritten = [
-                rows.tokens_to_row(
-                    r[0], rows.tokens_from_row(r, self._cipher, _T), r[1], self._cipher, _T
-                )
-                for r in found
-            ]
-            conn.executemany(
-                f"INSERT OR REPLACE INTO qbo_tokens ({', '.join(cols)}) "
-                f"VALUES ({', '.join('?' * len(cols))})",
-                rewritten,
-            )
+            found = conn.execute(f"SELECT {', '.join(rows.TOKEN_COLUMNS)} FROM qbo_tokens")
+            rewritten = [rewrite(r) for r in found.fetchall()]
+            conn.executemany(_TOKEN_UPSERT, rewritten)
         return len(rewritten)
 
     # lock --------------------------------------------------------------------
@@ -348,41 +316,18 @@ class SQLiteStore:
         with self._write() as conn:
             conn.executemany(_LINK_UPSERT, batch)
 
-    def _links_where(
-        self, realm_id: str, entity_type: str, column: str, keys: Iterable[str]
-    ) -> dict[str, EntityLink]:
-        found: dict[str, EntityLink] = {}
-        index = rows.LINK_COLUMNS.index(column)
-        for part in chunked(dict.fromkeys(keys), _CHUNK):
-            sql = (
-                f"SELECT {_LINK_COLS} FROM qbo_links WHERE realm_id = ? AND entity_type = ? "
-                f"AND {column} IN ({', '.join('?' * len(part))})"
-            )
-            for r in self._read(sql, (realm_id, entity_type, *part)):
-                found[r[index]] = rows.link_from_row(r, _T)
-        return found
+    def _select_links(
+        self, realm_id: str, entity_type: str, column: LinkKey, keys: list[str]
+    ) -> list[rows.Row]:
+        return self._read(
+            f"SELECT {_LINK_COLS} FROM qbo_links WHERE realm_id = ? AND entity_type = ? "
+            f"AND {column} IN ({', '.join('?' * len(keys))})",
+            (realm_id, entity_type, *keys),
+        )
 
-    def get_links(
-        self, realm_id: str, entity_type: str, local_ids: Iterable[str]
-    ) -> dict[str, EntityLink]:
-        """See :meth:`LinkStore.get_links`."""
-        return self._links_where(realm_id, entity_type, "local_id", local_ids)
-
-    def get_links_by_qbo_ids(
-        self, realm_id: str, entity_type: str, qbo_ids: Iterable[str]
-    ) -> dict[str, EntityLink]:
-        """See :meth:`LinkStore.get_links_by_qbo_ids`."""
-        return self._links_where(realm_id, entity_type, "qbo_id", qbo_ids)
-
-    def list_links(
-        self,
-        realm_id: str,
-        *,
-        entity_type: str | None = None,
-        status: LinkStatus | None = None,
-        limit: int | None = None,
+    def _query_links(
+        self, realm_id: str, entity_type: str | None, status: LinkStatus | None, limit: int | None
     ) -> list[EntityLink]:
-        """See :meth:`LinkStore.list_links`."""
         sql = f"SELECT {_LINK_COLS} FROM qbo_links WHERE realm_id = ?"
         params: list[Any] = [realm_id]
         if entity_type is not None:
@@ -390,11 +335,11 @@ class SQLiteStore:
             params.append(entity_type)
         if status is not None:
             sql += " AND status = ?"
-            params.append(LinkStatus(status).value)
+            params.append(status.value)
         sql += " ORDER BY entity_type, local_id"
         if limit is not None:
             sql += " LIMIT ?"
-            params.append(max(limit, 0))
+            params.append(limit)
         return [rows.link_from_row(r, _T) for r in self._read(sql, params)]
 
     def delete_links(self, realm_id: str, entity_type: str, local_ids: Iterable[str]) -> int:
@@ -417,7 +362,7 @@ class SQLiteStore:
             "GROUP BY entity_type, status ORDER BY entity_type",
             (realm_id,),
         )
-        return rows.counts_by_entity(found)
+        return counts_by_entity(found)
 
     # cursors -----------------------------------------------------------------
 
@@ -464,15 +409,9 @@ class SQLiteStore:
         found = self._read(f"SELECT {_RUN_COLS} FROM qbo_runs WHERE run_id = ?", (run_id,))
         return rows.run_from_row(found[0], _T) if found else None
 
-    def list_runs(
-        self,
-        *,
-        realm_id: str | None = None,
-        since: dt.datetime | None = None,
-        limit: int = 50,
-        include_failures: bool = True,
+    def _query_runs(
+        self, realm_id: str | None, since: dt.datetime | None, limit: int, include_failures: bool
     ) -> list[RunRecord]:
-        """See :meth:`RunStore.list_runs`."""
         cols = _RUN_COLS if include_failures else _RUN_COLS.replace("failures,", "'[]',", 1)
         sql = f"SELECT {cols} FROM qbo_runs WHERE 1 = 1"
         params: list[Any] = []
@@ -483,7 +422,7 @@ class SQLiteStore:
             sql += " AND started_at >= ?"
             params.append(to_micros(since))
         sql += " ORDER BY started_at DESC, run_id DESC LIMIT ?"
-        params.append(max(limit, 0))
+        params.append(limit)
         return [rows.run_from_row(r, _T) for r in self._read(sql, params)]
 
     # settings ----------------------------------------------------------------
@@ -503,42 +442,23 @@ class SQLiteStore:
 
     # oauth states ------------------------------------------------------------
 
-    def save_oauth_state(self, state: OAuthState) -> None:
-        """See :meth:`OAuthStateStore.save_oauth_state`."""
-        try:
-            with self._write() as conn:
-                conn.execute(
-                    "INSERT INTO qbo_oauth_states (state_key, expires_at, data) VALUES (?, ?, ?)",
-                    (
-                        rows.state_key(state.state),
-                        to_micros(state.expires_at),
-                        rows.seal(rows.state_to_json(state), self._cipher),
-                    ),
-                )
-        except ConflictError:
-            raise ConflictError("this OAuth state value is already stored") from None
+    def _insert_state(self, key: str, expires_at: Any, data: str) -> None:
+        with self._write() as conn:
+            conn.execute(
+                "INSERT INTO qbo_oauth_states (state_key, expires_at, data) VALUES (?, ?, ?)",
+                (key, expires_at, data),
+            )
 
-    def consume_oauth_state(
-        self, state: str, *, now: dt.datetime | None = None
-    ) -> OAuthState | None:
-        """See :meth:`OAuthStateStore.consume_oauth_state`."""
-        when = to_micros(now if now is not None else self._clock())
-        assert when is not None
-        key = rows.state_key(state)
+    def _take_state(self, key: str) -> tuple[Any, str] | None:
         with self._write() as conn:
             row = conn.execute(
                 "SELECT expires_at, data FROM qbo_oauth_states WHERE state_key = ?", (key,)
             ).fetchone()
-            if row is None:
-                return None
-            conn.execute("DELETE FROM qbo_oauth_states WHERE state_key = ?", (key,))
-        if int(row[0]) <= when:
-            return None
-        return rows.state_from_json(rows.unseal(row[1], self._cipher))
+            if row is not None:
+                conn.execute("DELETE FROM qbo_oauth_states WHERE state_key = ?", (key,))
+        return None if row is None else (row[0], row[1])
 
-    def purge_oauth_states(self, *, now: dt.datetime | None = None) -> int:
-        """See :meth:`OAuthStateStore.purge_oauth_states`."""
-        when = to_micros(now if now is not None else self._clock())
+    def _delete_states_until(self, when: Any) -> int:
         with self._write() as conn:
             return conn.execute(
                 "DELETE FROM qbo_oauth_states WHERE expires_at <= ?", (when,)

@@ -28,9 +28,11 @@ store that already holds data (one schema per test module is enough).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import multiprocessing
+import os
 import threading
 import time
 import uuid
@@ -60,7 +62,14 @@ from qbo_sync.storage import (
     TokenSet,
 )
 
-__all__ = ["StorageConformance", "StoreFactory"]
+__all__ = [
+    "POSTGRES_URL_ENV",
+    "REQUIRE_POSTGRES_ENV",
+    "StorageConformance",
+    "StoreFactory",
+    "fresh_postgres_schema",
+    "postgres_url_or_skip",
+]
 
 StoreFactory = Callable[[], Store]
 
@@ -174,6 +183,50 @@ def _spawn(target: Callable[..., None], jobs: list[tuple[Any, ...]]) -> None:
         proc.join()
     assert not stuck, f"{len(stuck)} worker process(es) did not finish in {_MP_TIMEOUT} s"
     assert [p.exitcode for p in procs] == [0] * len(procs), "a worker process failed"
+
+
+#: Environment variable with the SQLAlchemy URL of a throw-away PostgreSQL
+#: (``scripts/start-postgres.sh`` prints one).
+POSTGRES_URL_ENV = "QBO_SYNC_TEST_POSTGRES_URL"
+#: Set to ``1`` (CI) to fail, rather than skip, PostgreSQL tests without a URL.
+REQUIRE_POSTGRES_ENV = "QBO_SYNC_REQUIRE_POSTGRES"
+
+
+def postgres_url_or_skip() -> str:
+    """The test server's URL from :data:`POSTGRES_URL_ENV`, else skip the test.
+
+    Raises:
+        pytest.fail.Exception: The URL is unset and :data:`REQUIRE_POSTGRES_ENV`
+            is ``1``.
+        pytest.skip.Exception: The URL is unset.
+    """
+    url = os.environ.get(POSTGRES_URL_ENV, "").strip()
+    if url:
+        return url
+    hint = f"{POSTGRES_URL_ENV} is unset (run scripts/start-postgres.sh)"
+    if os.environ.get(REQUIRE_POSTGRES_ENV) == "1":
+        pytest.fail(f"{REQUIRE_POSTGRES_ENV}=1 but {hint}")
+    pytest.skip(hint)
+
+
+@contextlib.contextmanager
+def fresh_postgres_schema(url: str) -> Iterator[str]:
+    """A new, unique schema name on ``url``, dropped (with its tables) on exit.
+
+    The schema itself is created by the store that first opens it.
+    """
+    import sqlalchemy as sa  # noqa: PLC0415 (an optional extra: imported only when used)
+
+    schema = f"qbo_t_{uuid.uuid4().hex[:12]}"
+    try:
+        yield schema
+    finally:
+        engine = sa.create_engine(url)
+        try:
+            with engine.begin() as conn:
+                conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        finally:
+            engine.dispose()
 
 
 class StorageConformance:
@@ -459,7 +512,7 @@ class StorageConformance:
         assert store.get_links(realm, "Payment", ["p-1"]) == {"p-1": link}
 
     def test_list_links_filters_and_orders(self, store: Store) -> None:
-        """list_links filters by entity type and status, orders by type then id, and limits."""
+        """list_links filters by type and status (enum or text), orders, limits (below 0: none)."""
         realm = _realm()
         store.save_links(
             [
@@ -478,6 +531,9 @@ class StorageConformance:
         ]
         failed = store.list_links(realm, status=LinkStatus.FAILED)
         assert [k.local_id for k in failed] == ["a"]
+        assert [k.local_id for k in store.list_links(realm, status="failed")] == ["a"]  # type: ignore[arg-type]
+        assert store.list_links(realm, limit=0) == []
+        assert store.list_links(realm, limit=-1) == []
 
     def test_delete_links(self, store: Store) -> None:
         """delete_links removes the given ids, counts only those that existed, frees QBO ids."""
@@ -559,6 +615,7 @@ class StorageConformance:
         recent = store.list_runs(realm_id=realm, since=runs[3].started_at)
         assert [r.run_id for r in recent] == [runs[4].run_id, runs[3].run_id]
         assert len(store.list_runs(realm_id=realm, limit=2)) == 2
+        assert store.list_runs(realm_id=realm, limit=-1) == []
         light = store.list_runs(realm_id=realm, include_failures=False)
         assert all(r.failures == () for r in light)
         assert light[0].counts == runs[4].counts
