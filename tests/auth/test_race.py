@@ -38,20 +38,6 @@ THREADS = 4
 REFRESHES = 100
 
 
-def _live_refresh_tokens(fake: FakeQBO, now: float) -> list[str]:
-    # Reads the fake's grant book directly: a refresh token is live when it was
-    # not superseded, its grant not revoked, and it has not expired.
-    oauth = fake.oauth
-    with oauth._lock:
-        return [
-            value
-            for value, record in oauth._refresh.items()
-            if record.superseded_at is None
-            and not oauth._grants[record.grant_id].revoked
-            and now < record.expires_at
-        ]
-
-
 @pytest.fixture
 def pg_store_spec() -> Iterator[dict[str, str]]:
     """A fresh PostgreSQL schema for one race (dropped afterwards)."""
@@ -140,7 +126,7 @@ def _race(store_spec: dict[str, str]) -> None:
             out, _ = worker.communicate(timeout=120)
             assert worker.returncode == 0
             outcomes.update(json.loads(out.strip().splitlines()[-1]))
-        live = _live_refresh_tokens(fake, fake.clock.time())
+        live = fake.live_refresh_tokens()
         stats = fake.stats.snapshot()
 
     assert outcomes == {"ok": REFRESHES}

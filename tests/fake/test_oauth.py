@@ -319,3 +319,32 @@ def test_missing_token_is_401(fake: FakeQBO, realm: str) -> None:
     assert set(response.json()) >= {"warnings", "fault", "cdcresponse", "time"}
     assert isinstance(response.json()["time"], int)
     assert response.headers["www-authenticate"].startswith("Bearer")
+
+
+def test_live_refresh_tokens_follow_rotation_grace_expiry_and_revoke(clock: FakeClock) -> None:
+    """live_refresh_tokens lists exactly the values a refresh would accept now."""
+    fake = FakeQBO(clock=clock, oauth=OAuthConfig(refresh_token_grace=60))
+    first_realm, other_realm = fake.add_company(), fake.add_company()
+    fake.register_app(client_id=CLIENT_ID, client_secret=SECRET, redirect_uris=[REDIRECT])
+    client = httpx.Client(transport=fake.transport())
+    fake.next_consent(realm_id=first_realm)
+    first = tokens(client)["refresh_token"]
+    fake.next_consent(realm_id=other_realm)
+    other = tokens(client)["refresh_token"]
+    assert fake.live_refresh_tokens() == [first, other]
+    assert fake.live_refresh_tokens(other_realm) == [other]
+    assert fake.live_refresh_tokens(client_id="someone-else") == []
+
+    newest = refresh(client, first).json()["refresh_token"]
+    assert fake.live_refresh_tokens(first_realm) == [first, newest]  # inside the grace window
+    clock.advance(61)
+    assert fake.live_refresh_tokens(first_realm) == [newest]
+
+    client.post(
+        "https://developer.api.intuit.com/v2/oauth2/tokens/revoke",
+        json={"token": newest},
+        headers={"Authorization": BASIC},
+    )
+    assert fake.live_refresh_tokens(first_realm) == []
+    clock.advance(100 * 86400)
+    assert fake.live_refresh_tokens() == []  # the other grant's value expired

@@ -4,10 +4,12 @@ Fixtures for users' test suites. Importing this module stays cheap (it runs
 in every pytest session of every project that installs qbo_sync): the fake,
 the client and uvicorn are imported only inside the fixtures that use them.
 
-- ``fake_qbo``: a :class:`~qbo_sync.testing.FakeQBO` with one company;
+- ``qbo_clock``: the :class:`~qbo_sync.testing.FakeClock` every fixture runs on;
+- ``fake_qbo``: a :class:`~qbo_sync.testing.FakeQBO` with one company, on ``qbo_clock``;
 - ``qbo_realm_id``: that company's realm id;
 - ``qbo_access_token``: a bearer token for it;
-- ``qbo_client``: a :class:`qbo_sync.QBOClient` bound to the fake in-process;
+- ``qbo_client``: a :class:`qbo_sync.QBOClient` bound to the fake in-process,
+  whose pacer and retries wait on ``qbo_clock`` (never really sleeping);
 - ``fake_qbo_server``: the same fake served over loopback HTTP;
 - ``qbo_no_backoff``: retries without sleeping (add it to ``usefixtures`` or
   make it autouse in your conftest).
@@ -21,15 +23,27 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from qbo_sync.testing import FakeQBO, FakeQBOServer
+    from qbo_sync.testing import FakeClock, FakeQBO, FakeQBOServer
 
 
 @pytest.fixture
-def fake_qbo() -> FakeQBO:
-    """A fresh FakeQBO holding one company ("Fake Company")."""
+def qbo_clock() -> FakeClock:
+    """Virtual time for ``fake_qbo`` and ``qbo_client``: it moves only when advanced or slept on.
+
+    Tests never wait for real: the client's pacer and retry backoff "sleep"
+    by advancing this clock, and so do the fake's injected latencies.
+    """
+    from qbo_sync.testing import FakeClock  # noqa: PLC0415 - cheap plugin import
+
+    return FakeClock()
+
+
+@pytest.fixture
+def fake_qbo(qbo_clock: FakeClock) -> FakeQBO:
+    """A fresh FakeQBO holding one company ("Fake Company"), on ``qbo_clock``."""
     from qbo_sync.testing import FakeQBO  # noqa: PLC0415 - cheap plugin import
 
-    fake = FakeQBO()
+    fake = FakeQBO(clock=qbo_clock)
     fake.add_company(company_name="Fake Company")
     return fake
 
@@ -47,15 +61,25 @@ def qbo_access_token(fake_qbo: FakeQBO, qbo_realm_id: str) -> str:
 
 
 @pytest.fixture
-def qbo_client(fake_qbo: FakeQBO, qbo_realm_id: str, qbo_access_token: str) -> Iterator[Any]:
-    """A :class:`qbo_sync.QBOClient` (sandbox) talking to ``fake_qbo`` in-process."""
+def qbo_client(
+    fake_qbo: FakeQBO, qbo_clock: FakeClock, qbo_realm_id: str, qbo_access_token: str
+) -> Iterator[Any]:
+    """A :class:`qbo_sync.QBOClient` (sandbox) talking to ``fake_qbo`` in-process.
+
+    Its pacer (QBO's limits) and its retry backoff wait on ``qbo_clock``, so a
+    test of thousands of requests, or of retries after 429s, never sleeps.
+    """
     from qbo_sync.client import QBOClient  # noqa: PLC0415 - cheap plugin import
+    from qbo_sync.http import RealmPacer, RetryPolicy  # noqa: PLC0415 - cheap plugin import
 
     client = QBOClient(
         realm_id=qbo_realm_id,
         environment="sandbox",
         access_token=qbo_access_token,
         transport=fake_qbo.transport(),
+        pacer=RealmPacer(clock=qbo_clock.monotonic, sleep=qbo_clock.sleep),
+        retry=RetryPolicy(sleep=qbo_clock.sleep),
+        clock=qbo_clock.now,
     )
     try:
         yield client

@@ -246,11 +246,25 @@ class FakeQBO:
         """Realm ids of the companies added, oldest first."""
         return tuple(self._realms)
 
-    def seed(self, realm_id: str, entity: str, data: Mapping[str, Any]) -> dict[str, Any]:
+    def seed(
+        self,
+        realm_id: str,
+        entity: str,
+        data: Mapping[str, Any],
+        *,
+        with_id: str | None = None,
+    ) -> dict[str, Any]:
         """Write an entity directly, as someone working in QBO would (no request, no limits).
 
         Same rules and derived fields as the API; ``data`` with an ``Id`` is a
         sparse update of that object. Webhook events are sent as for API writes.
+
+        Args:
+            realm_id: The company.
+            entity: QBO's entity name (``Customer``).
+            data: The object.
+            with_id: Create it under this id (digits, unused), e.g. to replay a
+                recording's requests unchanged; later ids continue after it.
 
         Returns:
             The object as the API would return it.
@@ -260,7 +274,7 @@ class FakeQBO:
             qbo_sync.errors.QBOError: What a client would get for the fault
                 QBO would send (``DuplicateNameError`` for 6240 ...).
         """
-        return self.ledger.seed(realm_id, entity, data)
+        return self.ledger.seed(realm_id, entity, data, with_id=with_id)
 
     def read(self, realm_id: str, entity: str, entity_id: str) -> dict[str, Any] | None:
         """The stored entity as the API would return it, or None if unknown or deleted."""
@@ -294,6 +308,24 @@ class FakeQBO:
         if not self.has_company(realm_id):
             raise ConfigurationError(f"FakeQBO has no company with realm id {realm_id!r}")
         return self.oauth.issue_access_token(realm_id, lifetime=lifetime)
+
+    def live_refresh_tokens(
+        self, realm_id: str | None = None, *, client_id: str | None = None
+    ) -> list[str]:
+        """Refresh tokens the token endpoint would accept right now, oldest first.
+
+        Not revoked, not expired, not superseded by a newer value (beyond
+        ``OAuthConfig.refresh_token_grace``). For assertions such as "after
+        concurrent refreshes exactly one refresh token per grant is live".
+
+        Args:
+            realm_id: Only grants of this company (default: all).
+            client_id: Only grants of this app (default: all).
+
+        Returns:
+            The token values (secrets: keep them out of logs outside tests).
+        """
+        return self.oauth.live_refresh_tokens(realm_id, client_id=client_id)
 
     def register_app(
         self, *, client_id: str, client_secret: str, redirect_uris: list[str] | tuple[str, ...]

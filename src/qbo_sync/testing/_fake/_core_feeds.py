@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -11,7 +11,7 @@ from qbo_sync.testing._fake._core_realm import Realm, Record
 from qbo_sync.testing._fake._core_time import meta_time, parse_instant
 from qbo_sync.testing._fake._core_values import as_dict, as_list, as_str
 from qbo_sync.testing._fake._entities import EntitySpec, spec_for
-from qbo_sync.testing._fake._query import parse_query, project, run_query
+from qbo_sync.testing._fake._query import Query, lookup_keys, parse_query, project, run_query
 
 __all__ = [
     "MAX_BATCH_ITEMS",
@@ -52,8 +52,8 @@ def run_query_text(realm: Realm, text: str) -> dict[str, Any]:
     """Run one query; returns the ``{"QueryResponse": ...}`` payload."""
     query = parse_query(text)
     spec = query.spec
-    live = [r.data for r in realm.iter_records(spec.name) if not r.deleted]
-    total, page = run_query(query, live)
+    candidates, ordered = _candidates(realm, query)
+    total, page = run_query(query, candidates, id_ordered=ordered)
     if query.count:
         return {"QueryResponse": {"totalCount": total}}
     if not page:
@@ -62,6 +62,28 @@ def run_query_text(realm: Realm, text: str) -> dict[str, Any]:
     return {
         "QueryResponse": {spec.name: rows, "startPosition": query.start, "maxResults": len(rows)}
     }
+
+
+def _candidates(realm: Realm, query: Query) -> tuple[Iterable[dict[str, Any]], bool]:
+    """The objects a query must look at, and whether they come in id order.
+
+    An ``Id`` or name equality is answered from the realm's indexes; every
+    other query scans the entity's live objects (stored in creation order,
+    which is id order unless ids were given explicitly).
+    """
+    entity = query.spec.name
+    keys = lookup_keys(query, query.spec.name_field)
+    ids: list[str] | None = None
+    if keys is not None and keys[0] == "Id":
+        ids = sorted(set(keys[1]), key=int)
+    elif keys is not None:
+        ids = realm.index.named(entity, keys[0], keys[1][0])
+    if ids is not None:
+        found = (realm.live(entity, obj_id) for obj_id in ids)
+        return [obj for obj in found if obj is not None], True
+    # A generator: a page of an id-ordered scan stops reading at its end.
+    live = (r.data for r in realm.iter_records(entity) if not r.deleted)
+    return live, realm.index.id_ordered(entity)
 
 
 def run_batch(realm: Realm, payload: Any) -> dict[str, Any]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from decimal import Decimal
@@ -11,11 +10,12 @@ from typing import Any
 import attrs
 
 from qbo_sync.testing._fake import _core_faults as faults
+from qbo_sync.testing._fake._core_index import BALANCE_SOURCES, RealmIndex
 from qbo_sync.testing._fake._core_lines import sales_subtotal
 from qbo_sync.testing._fake._core_rules import normalize
 from qbo_sync.testing._fake._core_schema import KNOWN_FIELDS
 from qbo_sync.testing._fake._core_time import meta_time, today
-from qbo_sync.testing._fake._core_values import ZERO, as_bool, as_dict, as_str, money
+from qbo_sync.testing._fake._core_values import ZERO, as_bool, as_dict, as_str, clone, money
 from qbo_sync.testing._fake._entities import BY_NAME, EntitySpec, Ref
 
 __all__ = ["Change", "Realm", "Record"]
@@ -66,6 +66,7 @@ class Realm:
         self._seq = 0
         self.changes: list[Change] = []
         self.writes = 0
+        self.index = RealmIndex()
 
     # -- RealmView -----------------------------------------------------------------
 
@@ -160,20 +161,34 @@ class Realm:
                     f"{spec.name}), not marked as ignorable",
                     key,
                 )
-        return {k: copy.deepcopy(v) for k, v in obj.items() if k not in _SYSTEM | spec.derived}
+        return {k: clone(v) for k, v in obj.items() if k not in _SYSTEM | spec.derived}
 
     def create(
-        self, spec: EntitySpec, body: object, *, allow_dup_doc: bool = False
+        self,
+        spec: EntitySpec,
+        body: object,
+        *,
+        allow_dup_doc: bool = False,
+        obj_id: str | None = None,
     ) -> dict[str, Any]:
-        """Create an object from a request body; returns the stored object."""
+        """Create an object from a request body; returns the stored object.
+
+        ``obj_id`` (seeding only) stores it under that id; later ids of its
+        sequence continue after it.
+        """
         if spec.kind in ("readonly", "singleton"):
             raise faults.unsupported(f"create on {spec.name}")
+        if obj_id is not None and (not obj_id.isdigit() or obj_id in self.records[spec.name]):
+            raise faults.business(f"{spec.name} id {obj_id!r} is not a free numeric id", "Id")
         obj = normalize(self, spec, self._incoming(spec, body), None)
         self._check_unique(spec, obj, None, allow_dup_doc=allow_dup_doc)
         seq_key = _sequence(spec)
         number = self._next.get(seq_key, 1)
+        if obj_id is not None:
+            number = max(number - 1, int(obj_id))
+        else:
+            obj_id = str(number)
         self._next[seq_key] = number + 1
-        obj_id = str(number)
         moment, seq = self._stamp()
         stamp = meta_time(moment)
         data = {
@@ -182,9 +197,14 @@ class Realm:
             "MetaData": {"CreateTime": stamp, "LastUpdatedTime": stamp},
             **obj,
         }
-        self.records[spec.name][obj_id] = Record(data, moment, seq)
+        self._store(spec, obj_id, Record(data, moment, seq))
         self._after_write(spec, data, "Create", moment)
         return data
+
+    def _store(self, spec: EntitySpec, obj_id: str, record: Record) -> None:
+        self.records[spec.name][obj_id] = record
+        self.index.stored(spec.name, obj_id)
+        self.index.add(spec, record.data)
 
     def insert(self, spec: EntitySpec, obj_id: str, obj: dict[str, Any]) -> dict[str, Any]:
         """Store a system object as-is (CompanyInfo, Preferences, TaxCode...)."""
@@ -196,7 +216,7 @@ class Realm:
             "MetaData": {"CreateTime": stamp, "LastUpdatedTime": stamp},
             **obj,
         }
-        self.records[spec.name][obj_id] = Record(data, moment, seq)
+        self._store(spec, obj_id, Record(data, moment, seq))
         return data
 
     def _current(
@@ -238,7 +258,7 @@ class Realm:
         incoming = self._incoming(spec, raw)
         old = record.data
         if sparse:
-            base = {k: copy.deepcopy(v) for k, v in old.items() if k not in _SYSTEM | spec.derived}
+            base = {k: clone(v) for k, v in old.items() if k not in _SYSTEM | spec.derived}
             base.update(incoming)
             incoming = base
         incoming["Id"] = old["Id"]
@@ -261,7 +281,9 @@ class Realm:
             },
             **obj,
         }
+        self.index.remove(spec, old)
         record.data, record.changed, record.seq = data, moment, seq
+        self.index.add(spec, data)
         self._after_write(spec, data, operation, moment, old=old)
         return data
 
@@ -276,6 +298,7 @@ class Realm:
                 f"{spec.name} {data['Id']} has payments linked to it; unlink them first"
             )
         moment, seq = self._stamp()
+        self.index.remove(spec, data, deleting=True)
         record.deleted, record.changed, record.seq = True, moment, seq
         data["MetaData"]["LastUpdatedTime"] = meta_time(moment)
         self._after_write(spec, data, "Delete", moment, old=data)
@@ -286,7 +309,7 @@ class Realm:
         if not spec.void:
             raise faults.unsupported(f"void on {spec.name}")
         record = self._current(spec, as_dict(body, spec.name))
-        obj = copy.deepcopy(record.data)
+        obj = clone(record.data)
         for key in _SYSTEM:
             obj.pop(key, None)
         for line in obj.get("Line", []):
@@ -314,7 +337,7 @@ class Realm:
         payment_spec = BY_NAME["Payment"]
         for payment in self._payments_linking(entity, obj_id):
             record = self.records["Payment"][payment["Id"]]
-            obj = {k: copy.deepcopy(v) for k, v in payment.items() if k not in _SYSTEM}
+            obj = {k: clone(v) for k, v in payment.items() if k not in _SYSTEM}
             obj["Line"] = [
                 line
                 for line in obj["Line"]
@@ -333,7 +356,7 @@ class Realm:
             raise faults.unsupported(f"send on {spec.name}")
         self.get(spec, obj_id)
         record = self.records[spec.name][obj_id]
-        obj = {k: copy.deepcopy(v) for k, v in record.data.items() if k not in _SYSTEM}
+        obj = {k: clone(v) for k, v in record.data.items() if k not in _SYSTEM}
         if send_to is not None:
             if "@" not in send_to:
                 raise faults.business("sendTo is not an e-mail address", "sendTo")
@@ -350,13 +373,9 @@ class Realm:
         self, spec: EntitySpec, obj: dict[str, Any], own_id: str | None, *, allow_dup_doc: bool
     ) -> None:
         if spec.name_field:
-            wanted = str(obj.get(spec.name_field, "")).casefold()
-            for entity in spec.name_group:
-                for record in self.records[entity].values():
-                    if record.deleted or (entity == spec.name and record.data["Id"] == own_id):
-                        continue
-                    if str(record.data.get(spec.name_field, "")).casefold() == wanted:
-                        raise faults.duplicate_name(str(obj.get(spec.name_field)))
+            for entity, holder in self.index.holders(spec, obj.get(spec.name_field, "")):
+                if not (entity == spec.name and holder == own_id):
+                    raise faults.duplicate_name(str(obj.get(spec.name_field)))
         if not spec.doc_number:
             return
         doc = obj.get("DocNumber")
@@ -374,28 +393,17 @@ class Realm:
         if doc is None and spec.auto_doc and not custom:
             obj["DocNumber"] = self._next_doc_number(spec)
         elif doc is not None and custom and not allow_dup_doc:
-            for record in self.records[spec.name].values():
-                if (
-                    not record.deleted
-                    and record.data["Id"] != own_id
-                    and record.data.get("DocNumber") == doc
-                ):
-                    raise faults.duplicate_doc_number(doc, spec.name, record.data["Id"])
+            for holder in self.index.with_doc(spec.name, doc):
+                if holder != own_id:
+                    raise faults.duplicate_doc_number(doc, spec.name, holder)
 
     def _next_doc_number(self, spec: EntitySpec) -> str:
-        numbers = [
-            int(r.data["DocNumber"])
-            for r in self.records[spec.name].values()
-            if str(r.data.get("DocNumber", "")).isdigit()
-        ]
-        return str(max(numbers, default=1000) + 1)
+        highest = self.index.max_doc(spec.name)
+        return str((1000 if highest is None else highest) + 1)
 
     def _payments_linking(self, entity: str, obj_id: str) -> list[dict[str, Any]]:
-        return [
-            record.data
-            for record in self.records["Payment"].values()
-            if not record.deleted and _linked_amount(record.data, entity, obj_id, any_amount=True)
-        ]
+        payments = self.records["Payment"]
+        return [payments[payment_id].data for payment_id in self.index.payments(entity, obj_id)]
 
     def _after_write(
         self,
@@ -440,7 +448,7 @@ class Realm:
             return
         # A payment applied to an invoice changes the invoice: QBO bumps its
         # SyncToken, so a client holding the old token gets 5010 on update.
-        obj = {k: copy.deepcopy(v) for k, v in data.items() if k not in _SYSTEM}
+        obj = {k: clone(v) for k, v in data.items() if k not in _SYSTEM}
         obj["Balance"] = balance
         obj["LinkedTxn"] = links
         if entity == "CreditMemo":
@@ -452,15 +460,11 @@ class Realm:
         if record is None:
             return
         own = ZERO
-        for entity, key, sign in (
-            ("Invoice", "Balance", 1),
-            ("CreditMemo", "RemainingCredit", -1),
-            ("Payment", "UnappliedAmt", -1),
-        ):
-            for other in self.records[entity].values():
-                ref = other.data.get("CustomerRef") or {}
-                if not other.deleted and ref.get("value") == customer_id:
-                    own += sign * Decimal(other.data.get(key, 0))
+        keys = (("Balance", 1), ("RemainingCredit", -1), ("UnappliedAmt", -1))
+        for entity, (key, sign) in zip(BALANCE_SOURCES, keys, strict=True):
+            stored = self.records[entity]
+            for other_id in self.index.of_customer(entity, customer_id):
+                own += sign * Decimal(stored[other_id].data.get(key, 0))
         record.data["Balance"] = money(own)
         self._refresh_jobs(record)
 
@@ -470,10 +474,9 @@ class Realm:
         while record.data["Id"] not in seen:
             seen.add(record.data["Id"])
             total = Decimal(record.data.get("Balance", 0))
-            for child in self.records["Customer"].values():
-                parent = child.data.get("ParentRef") or {}
-                if parent.get("value") == record.data["Id"]:
-                    total += Decimal(child.data.get("BalanceWithJobs", 0))
+            customers = self.records["Customer"]
+            for child_id in self.index.children(record.data["Id"]):
+                total += Decimal(customers[child_id].data.get("BalanceWithJobs", 0))
             record.data["BalanceWithJobs"] = money(total)
             parent_ref = record.data.get("ParentRef") or {}
             parent = self.records["Customer"].get(str(parent_ref.get("value")))
@@ -486,7 +489,7 @@ class Realm:
     def render(self, spec: EntitySpec, data: dict[str, Any]) -> dict[str, Any]:
         """The object as QBO sends it: ``domain``/``sparse`` first, a subtotal line on sales."""
         out: dict[str, Any] = {"domain": "QBO", "sparse": False}
-        out.update(copy.deepcopy(data))
+        out.update(clone(data))
         if spec.sales_lines and isinstance(out.get("Line"), list):
             out["Line"].append(
                 {
@@ -504,17 +507,11 @@ def _signed(line: dict[str, Any]) -> Decimal:
     return sign * Decimal(line.get("Amount", 0))
 
 
-def _linked_amount(
-    payment: dict[str, Any], entity: str, obj_id: str, *, any_amount: bool = False
-) -> Decimal:
+def _linked_amount(payment: dict[str, Any], entity: str, obj_id: str) -> Decimal:
     total = ZERO
-    found = False
     for line in payment.get("Line", []):
         for link in line.get("LinkedTxn", []):
             if link.get("TxnType") == entity and link.get("TxnId") == obj_id:
                 total += Decimal(line.get("Amount", 0))
-                found = True
                 break
-    if any_amount:
-        return Decimal(1) if found else ZERO
     return total

@@ -101,7 +101,11 @@ def _party(
                 "Email Address does not conform to the syntax rules of RFC 822",
                 "PrimaryEmailAddr.Address",
             )
-    obj["FullyQualifiedName"] = display
+    if spec.name == "Customer":
+        # Recorded vendors and employees carry no FullyQualifiedName (all/vendors_by_5.yml).
+        obj["FullyQualifiedName"] = display
+    else:
+        obj.pop("FullyQualifiedName", None)
     if spec.name == "Vendor":
         obj.setdefault("Vendor1099", False)
     if spec.name in ("Customer", "Vendor"):
@@ -136,7 +140,11 @@ def _customer(view: RealmView, obj: dict[str, Any], old: dict[str, Any] | None) 
             obj[key] = as_bool(obj[key], key)
     obj.setdefault("Job", False)
     obj.setdefault("BillWithParent", False)
-    obj["Level"] = level
+    # Recorded top-level customers carry no Level at all (get/id.yml); jobs do.
+    if level:
+        obj["Level"] = level
+    else:
+        obj.pop("Level", None)
     obj["BalanceWithJobs"] = (old or {}).get("BalanceWithJobs", 0)
     obj.setdefault("PreferredDeliveryMethod", "Print")
     # QBO refuses to inactivate a customer with an open balance
@@ -182,7 +190,7 @@ def _item(view: RealmView, obj: dict[str, Any]) -> None:
 def _parent_path(view: RealmView, entity: str, obj: dict[str, Any], name: str) -> str:
     parent_ref = obj.get("ParentRef")
     if parent_ref is None:
-        obj["Level"] = 0
+        obj.pop("Level", None)  # as recorded (deactivate/account.yml): top level has none
         return name
     parent = view.live(entity, parent_ref["value"]) or {}
     if obj.get("Id") is not None and parent_ref["value"] == obj.get("Id"):

@@ -52,6 +52,10 @@ class RealmView(Protocol):
         ...
 
 
+#: References QBO answers with their value only (recorded: Vendor.TermRef, ParentRef).
+_NAMELESS = frozenset({"TermRef", "SalesTermRef", "ParentRef"})
+
+
 def resolve_ref(
     view: RealmView, obj: dict[str, Any], ref: Ref, element: str
 ) -> dict[str, Any] | None:
@@ -66,6 +70,8 @@ def resolve_ref(
     entity, target = view.target(ref, value, element)
     name = target.get("DisplayName") if entity in _PARTY else None
     name = name or target.get("Name")
+    if ref.key in _NAMELESS:
+        name = None
     obj[ref.key] = {"value": value, "name": name} if name else {"value": value}
     if ref.key == "EntityRef":
         obj[ref.key]["type"] = entity

@@ -298,12 +298,26 @@ class Ledger:
 
     # -- direct access (tests and the service layer) ----------------------------------
 
-    def seed(self, realm_id: str, entity: str, data: Mapping[str, Any]) -> dict[str, Any]:
+    def seed(
+        self,
+        realm_id: str,
+        entity: str,
+        data: Mapping[str, Any],
+        *,
+        with_id: str | None = None,
+    ) -> dict[str, Any]:
         """Write an object directly, as someone working in QBO itself would.
 
         Same rules and derived fields as the API; no SyncToken is needed for
         an update (``data`` with an ``Id`` is a sparse update of that object).
         Change events are published as for API writes.
+
+        Args:
+            realm_id: The company.
+            entity: QBO's entity name.
+            data: The object (an ``Id`` in it makes this an update).
+            with_id: Create the object under this id (digits, not yet used),
+                e.g. to mirror a recording; later ids continue after it.
 
         Returns:
             The object as the API would return it.
@@ -318,10 +332,10 @@ class Ledger:
             spec = _spec(entity)
             payload = _json.loads(_json.dumps(dict(data)))
             try:
-                if payload.get("Id") is not None:
+                if payload.get("Id") is not None and with_id is None:
                     stored = realm.update(spec, payload, sparse=True, check_token=False)
                 else:
-                    stored = realm.create(spec, payload)
+                    stored = realm.create(spec, payload, obj_id=with_id)
             except faults.FaultError as fault:
                 raise fault.to_qbo_error() from None
             finally:

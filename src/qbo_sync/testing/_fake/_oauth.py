@@ -208,6 +208,40 @@ class OAuthServer:
             )
         return token
 
+    def live_refresh_tokens(
+        self, realm_id: str | None = None, *, client_id: str | None = None
+    ) -> list[str]:
+        """Refresh tokens a refresh request would accept right now, oldest first.
+
+        A value is live when its grant is not revoked, it has not expired, and
+        it was not superseded by a newer value (or is still inside the
+        ``refresh_token_grace`` window after that). For tests, e.g. asserting
+        that concurrent refreshes left exactly one live token per grant.
+
+        Args:
+            realm_id: Only grants of this company (default: every grant).
+            client_id: Only grants of this app (default: every app).
+
+        Returns:
+            The token values (secrets: do not log them outside tests).
+        """
+        now = self._clock.time()
+        grace = self.config.refresh_token_grace
+        with self._lock:
+            live = []
+            for value, record in self._refresh.items():
+                grant = self._grants[record.grant_id]
+                if grant.revoked or now >= record.expires_at:
+                    continue
+                if realm_id is not None and grant.realm_id != realm_id:
+                    continue
+                if client_id is not None and grant.client_id != client_id:
+                    continue
+                if record.superseded_at is not None and now >= record.superseded_at + grace:
+                    continue
+                live.append(value)
+            return live
+
     # -- API gate -----------------------------------------------------------------------
 
     def check_access(self, authorization: str | None, realm_id: str) -> AccessCheck | None:

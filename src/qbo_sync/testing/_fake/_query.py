@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
+from itertools import islice
 from typing import Any
 
 import attrs
@@ -27,7 +28,7 @@ from qbo_sync.testing._fake._core_schema import KNOWN_FIELDS
 from qbo_sync.testing._fake._core_time import parse_instant
 from qbo_sync.testing._fake._entities import EntitySpec, spec_for
 
-__all__ = ["Condition", "Query", "parse_query", "project", "run_query"]
+__all__ = ["Condition", "Query", "lookup_keys", "parse_query", "project", "run_query"]
 
 MAX_RESULTS = 1000
 DEFAULT_RESULTS = 100
@@ -294,6 +295,11 @@ def _looks_temporal(text: str) -> bool:
 
 
 def _test(cond: Condition, obj: dict[str, Any]) -> bool:
+    if cond.op == "=" and len(cond.path) == 1 and isinstance(cond.values[0], bool):
+        # The implicit ``Active = true`` of every name-list query: the hot path of paging.
+        flag = obj.get(cond.path[0])
+        if isinstance(flag, bool):
+            return flag is cond.values[0]
     actual = _lookup(obj, cond.path)
     if actual is None or isinstance(actual, dict | list):
         return False
@@ -344,24 +350,82 @@ def _sort_key(obj: dict[str, Any], path: tuple[str, ...]) -> tuple[int, Any]:
     return (4, text.casefold())
 
 
-def run_query(query: Query, objects: Iterable[dict[str, Any]]) -> tuple[int, list[dict[str, Any]]]:
+def run_query(
+    query: Query,
+    objects: Iterable[dict[str, Any]],
+    *,
+    id_ordered: bool = False,
+) -> tuple[int, list[dict[str, Any]]]:
     """Filter, sort and page ``objects`` (live objects of the query's entity).
 
     Name-list entities answer with active records only unless the WHERE
     clause tests ``Active`` itself (``Active IN (true, false)``).
 
+    Args:
+        query: The parsed query.
+        objects: The candidates.
+        id_ordered: ``objects`` already come in increasing numeric ``Id``
+            order: a page of a query without ORDERBY is then cut without
+            sorting or filtering past its end (the total is not counted and
+            is returned as -1, except for COUNT queries).
+
     Returns:
-        (total matching rows, the requested page).
+        (total matching rows, or -1 when not counted; the requested page).
     """
     conditions = list(query.where)
     if query.spec.has_active and not any(c.path == ("Active",) for c in conditions):
         conditions.append(Condition(("Active",), "=", (True,)))
-    rows = [obj for obj in objects if all(_test(c, obj) for c in conditions)]
-    rows.sort(key=lambda obj: _sort_key(obj, ("Id",)))
+    matching = (obj for obj in objects if all(_test(c, obj) for c in conditions))
+    if id_ordered and not query.order and not query.count:
+        first = query.start - 1
+        return -1, list(islice(matching, first, first + query.max_results))
+    rows = list(matching)
+    if not id_ordered:
+        rows.sort(key=lambda obj: _sort_key(obj, ("Id",)))
     for path, descending in reversed(query.order):
         rows.sort(key=lambda obj, p=path: _sort_key(obj, p), reverse=descending)  # type: ignore[misc]
     page = rows[query.start - 1 : query.start - 1 + query.max_results]
     return len(rows), page
+
+
+def lookup_keys(query: Query, name_field: str | None) -> tuple[str, list[str]] | None:
+    """An equality test an index can answer: ("Id", ids) or (name_field, [name]).
+
+    Only plain text compares as text (numbers and dates compare as values,
+    which a case-folded index cannot answer), so anything else is None.
+    """
+    for cond in query.where:
+        if cond.path == ("Id",) and cond.op in ("=", "in"):
+            ids = [_integral(value) for value in cond.values]
+            if all(ids):
+                return "Id", [i for i in ids if i]
+        if (
+            name_field is not None
+            and cond.path == (name_field,)
+            and cond.op == "="
+            and isinstance(cond.values[0], str)
+            and _plain_text(cond.values[0])
+        ):
+            return name_field, [cond.values[0]]
+    return None
+
+
+def _integral(value: object) -> str | None:
+    try:
+        number = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return None
+    if not number.is_finite() or number != number.to_integral_value():
+        return None
+    return str(int(number))
+
+
+def _plain_text(text: str) -> bool:
+    try:
+        Decimal(text)
+    except (InvalidOperation, ValueError):
+        return not _looks_temporal(text)
+    return False
 
 
 def project(obj: dict[str, Any], fields: tuple[str, ...] | None) -> dict[str, Any]:
