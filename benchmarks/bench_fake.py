@@ -19,7 +19,6 @@ Run: python benchmarks/bench_fake.py
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from collections.abc import Callable
@@ -83,7 +82,7 @@ def engine_creates(requests: int = REQUESTS) -> None:
     started = time.perf_counter()
     for i in range(requests):
         body = _json.dumps({"DisplayName": f"Engine Customer {i}"})
-        response = ledger.handle(realm, "POST", "customer", {}, body, {})
+        response = ledger.handle(realm, "POST", "customer", {}, body)
         assert response.status == 200, response.body
     wall = time.perf_counter() - started
     print(f"{requests} customer creates through Ledger.handle:")
@@ -107,7 +106,7 @@ def run(*, paced: bool, requests: int = REQUESTS) -> None:
     def send(
         method: str, path: str, body: dict[str, Any] | None, params: dict[str, str] | None
     ) -> httpx.Response:
-        content = json.dumps(body).encode() if body is not None else None
+        content = _json.dumps(body) if body is not None else None
         headers = {"Content-Type": "application/json"} if body is not None else None
         if paced:
             with pacer.slot(realm, batch=path == "batch"):

@@ -71,12 +71,6 @@ def measure(label: str, make_body: Callable[[int], bytes], count: int) -> None:
         on_events=lambda events: None,
         deduplicator=MemoryDeduplicator(max_events=ROUNDS * count + 10),
     )
-    if bodies is None:
-        # Legacy ids derive from content; vary the realm to keep them fresh.
-        base = make_body(count)
-        bodies = [
-            base.replace(b"9341452000000000", str(10**15 + r).encode()) for r in range(ROUNDS)
-        ]
     signed = [(b, {"intuit-signature": compute_signature(b, TOKEN)}) for b in bodies]
     start = time.perf_counter()
     for body, headers in signed:

@@ -217,3 +217,22 @@ def test_chunked_helper() -> None:
     assert [list(c) for c in chunked(list(range(7)), 3)] == [[0, 1, 2], [3, 4, 5], [6]]
     with pytest.raises(ValidationError):
         list(chunked([1], 0))
+
+
+def test_batch_items_send_the_same_bodies_as_services(make_client: Any, reply: Any) -> None:
+    """Batch update / delete / void bodies equal what the single-object services send."""
+    payment = {"Id": "9", "SyncToken": "2", "TotalAmt": 5, "sparse": True}
+    single, single_rec = make_client(lambda r: reply({"Payment": {"Id": "9", "SyncToken": "3"}}))
+    single.payments.update(payment)
+    single.payments.void(payment)
+    items = [
+        BatchOperation.update(payment, entity_name="Payment").to_item("b0"),
+        BatchOperation.void(payment, entity_name="Payment").to_item("b1"),
+    ]
+    # A full update never turns sparse because the input carried the flag.
+    full = {"Id": "9", "SyncToken": "2", "TotalAmt": 5}
+    assert single_rec.body(0) == items[0]["Payment"] == full
+    voided = {"Id": "9", "SyncToken": "2", "sparse": True}
+    assert single_rec.body(1) == items[1]["Payment"] == voided
+    deletion = BatchOperation.delete(payment, entity_name="Payment").to_item("b2")
+    assert deletion["Payment"] == {"Id": "9", "SyncToken": "2"}

@@ -159,3 +159,15 @@ def test_faults_on_the_token_endpoint(fake: FakeQBO) -> None:
     )
     assert response.status_code == 502
     assert fake.stats.requests["oauth"] == 1
+
+
+def test_in_flight_released_after_limits_toggled(fake: FakeQBO, realm: str) -> None:
+    """A request admitted with limits on and ended after they were turned off frees its slot."""
+    for _ in range(10):
+        assert fake.limiter.try_acquire(realm, batch=False)
+    fake.set_limits(False)
+    for _ in range(10):
+        fake.limiter.release(realm)
+    fake.set_limits(True)
+    assert fake.limiter.in_flight(realm) == 0
+    assert fake.limiter.try_acquire(realm, batch=False)

@@ -275,6 +275,30 @@ def test_userinfo_returns_claims(oauth: httpx.Client) -> None:
         ).status_code
         == 401
     )
+    # "Digest " is as long as "Bearer ": only a real scheme check refuses it.
+    for not_bearer in (f"Digest {pair['access_token']}", f"Basic {pair['access_token']}"):
+        refused = oauth.get(
+            "https://accounts.platform.intuit.com/v1/openid_connect/userinfo",
+            headers={"Authorization": not_bearer},
+        )
+        assert refused.status_code == 401, not_bearer
+
+
+def test_dropped_refresh_answer_still_rotates(fake: FakeQBO, oauth: httpx.Client) -> None:
+    """A drop on the token endpoint commits first: Intuit rotated, the client lost the answer.
+
+    This is the failure that strands a connection when the old refresh token is
+    treated as dead; the fake must be able to produce it.
+    """
+    old = tokens(oauth)["refresh_token"]
+    assert old in fake.live_refresh_tokens()
+    fake.faults.drop_after_commit(path=r"/tokens/bearer")
+    with pytest.raises(httpx.TransportError):
+        refresh(oauth, old)
+    live = fake.live_refresh_tokens()
+    assert old not in live
+    assert len(live) == 1
+    assert refresh(oauth, old).status_code == 400  # superseded: invalid_grant
 
 
 def test_concurrent_refresh_has_one_winner(oauth: httpx.Client) -> None:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import time
+from datetime import datetime, timezone
 from typing import Any
 
 import pytest
 
+from qbo_sync.errors import AuthError
 from qbo_sync.testing import FakeClock, FakeQBO
 
 
@@ -29,8 +31,15 @@ def test_fixtures_share_one_virtual_clock(
     """fake_qbo and qbo_client run on the qbo_clock FakeClock, not on real time."""
     assert fake_qbo.clock is qbo_clock
     before = qbo_clock.time()
+    # What the client reads was stamped on the virtual clock, not the wall clock.
+    info = qbo_client.company_info()
+    assert info.meta_data is not None
+    assert info.meta_data.create_time == datetime.fromtimestamp(before, timezone.utc)
     qbo_clock.advance(3600)
     assert fake_qbo.clock.time() == before + 3600
+    # An hour of virtual time is the access token's whole life.
+    with pytest.raises(AuthError, match="Token expired"):
+        qbo_client.company_info()
 
 
 def test_700_requests_through_qbo_client_never_sleep_for_real(

@@ -225,3 +225,38 @@ def test_stats_and_seed(fake: FakeQBO, realm: str, http: httpx.Client) -> None:
     assert fake.object_counts(realm)["Customer"] >= 1
     fake.stats.reset()
     assert fake.stats.total == 0
+
+
+def test_admin_endpoints(fake: FakeQBO, clock: FakeClock) -> None:
+    """Each documented ``/_fake`` endpoint does what docs/testing.md says, bad bodies are 400."""
+    admin = httpx.Client(transport=fake.transport(), base_url="http://fake")
+    realm = admin.post("/_fake/companies", json={"company_name": "Admin Co"}).json()["realm_id"]
+    assert fake.has_company(realm)
+    token = admin.post("/_fake/tokens", json={"realm_id": realm}).json()["access_token"]
+    api = admin.get(
+        f"/v3/company/{realm}/companyinfo/{realm}", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert api.json()["CompanyInfo"]["CompanyName"] == "Admin Co"
+    app = {"client_id": "admin-app", "client_secret": "s", "redirect_uris": ["https://cb.test"]}
+    assert admin.post("/_fake/apps", json=app).status_code == 201
+    authorize = admin.get(
+        "/connect/oauth2",
+        params={
+            "client_id": "admin-app",
+            "redirect_uri": "https://cb.test",
+            "response_type": "code",
+            "scope": "com.intuit.quickbooks.accounting",
+        },
+    )
+    assert authorize.status_code == 302
+    before = clock.time()
+    advanced = admin.post("/_fake/clock/advance", json={"seconds": 90})
+    assert advanced.status_code == 200
+    assert clock.time() - before == 90
+    assert advanced.json()["now"] == clock.now().isoformat()
+    assert admin.post("/_fake/webhooks/flush").json() == {"sent": 0}
+    assert admin.post("/_fake/tokens", json={"realm_id": "999"}).status_code == 400
+    assert admin.post("/_fake/companies", content=b"not json").status_code == 400
+    assert admin.post("/_fake/companies", json=[1]).status_code == 400
+    assert admin.get("/_fake/nothing").status_code == 404
+    assert fake.stats.requests["other"] == 9

@@ -48,7 +48,7 @@ class Api:
             body = _json.dumps(body)
         if isinstance(body, str):
             body = body.encode()
-        return self.ledger.handle(realm or self.realm, method, path, params or {}, body, {})
+        return self.ledger.handle(realm or self.realm, method, path, params or {}, body)
 
     def call(
         self,

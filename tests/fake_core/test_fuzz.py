@@ -134,7 +134,7 @@ def test_random_json_bodies_never_500(
     method: str, path: str, params: dict[str, str], payload: Any
 ) -> None:
     """Any JSON body on any endpoint gets a deliberate answer, never a 500."""
-    response = _LEDGER.handle(_REALM, method, path, params, _json.dumps(payload), {})
+    response = _LEDGER.handle(_REALM, method, path, params, _json.dumps(payload))
     _check(response.status, response.body)
 
 
@@ -142,7 +142,7 @@ def test_random_json_bodies_never_500(
 @given(path=_PATHS, body=st.binary(max_size=64))
 def test_random_bytes_never_500(path: str, body: bytes) -> None:
     """Arbitrary bytes (bad UTF-8, bad JSON) are a 400 fault, never a 500."""
-    response = _LEDGER.handle(_REALM, "POST", path, {}, body, {})
+    response = _LEDGER.handle(_REALM, "POST", path, {}, body)
     _check(response.status, response.body)
 
 
@@ -192,7 +192,7 @@ _WORDS = st.sampled_from(
 @given(st.one_of(st.lists(_WORDS, max_size=14).map(" ".join), st.text(max_size=60)))
 def test_random_queries_never_500(text: str) -> None:
     """Random token soup and random text as a query are answered or refused, never a 500."""
-    response = _LEDGER.handle(_REALM, "GET", "query", {"query": text}, b"", {})
+    response = _LEDGER.handle(_REALM, "GET", "query", {"query": text}, b"")
     _check(response.status, response.body)
     if response.status != 200:
         code = _json.loads(response.body)["Fault"]["Error"][0]["code"]

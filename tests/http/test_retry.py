@@ -293,3 +293,10 @@ def test_policy_is_immutable() -> None:
     with pytest.raises(attrs.exceptions.FrozenInstanceError):
         p.max_attempts = 9  # type: ignore[misc]
     assert attrs.evolve(p, max_attempts=9).max_attempts == 9
+
+
+@pytest.mark.parametrize("value", [-1, -5])
+def test_negative_http_500_retries_are_refused(value: int) -> None:
+    """A negative retry count is a configuration mistake, not a silent zero."""
+    with pytest.raises(ValueError, match="retry_http_500"):
+        RetryPolicy(retry_http_500=value)

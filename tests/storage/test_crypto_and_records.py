@@ -118,3 +118,23 @@ def test_secret_fields_stay_out_of_reprs() -> None:
     for secret in ("eyJsecretAccess", "AB11secretRefresh", "st4te-secret", "verifier-secret"):
         assert secret not in text
     assert "access_expires_at" in repr(tokens)
+
+
+def test_lock_wait_times_out_on_virtual_sleep() -> None:
+    """An injected sleep that returns at once still reaches the timeout, without spinning."""
+    from qbo_sync.errors import LockTimeoutError
+    from qbo_sync.storage._codec import wait_for_lock
+
+    slept: list[float] = []
+    attempts = 0
+
+    def never() -> bool:
+        nonlocal attempts
+        attempts += 1
+        return False
+
+    with pytest.raises(LockTimeoutError, match="refresh lock"):
+        wait_for_lock(never, what="refresh lock", timeout=2.0, sleep=slept.append)
+    assert sum(slept) == pytest.approx(2.0)
+    assert attempts == len(slept) + 1
+    assert attempts < 40  # backs off to 0.1 s steps: ~25 tries, not a busy loop

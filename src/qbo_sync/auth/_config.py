@@ -12,6 +12,7 @@ import attrs
 
 from qbo_sync._environment import Environment
 from qbo_sync.errors import ConfigurationError
+from qbo_sync.storage._crypto import ENCRYPTION_KEY_ENV
 
 __all__ = ["OAuthConfig"]
 
@@ -19,7 +20,7 @@ _ENV_CLIENT_ID = "QUICKBOOKS_CLIENT_ID"
 _ENV_CLIENT_SECRET = "QUICKBOOKS_CLIENT_SECRET"  # noqa: S105 - a variable name
 _ENV_REDIRECT_URI = "QUICKBOOKS_REDIRECT_URI"
 _ENV_ENVIRONMENT = "QUICKBOOKS_ENVIRONMENT"
-_ENV_ENCRYPTION_KEY = "QUICKBOOKS_TOKEN_ENCRYPTION_KEY"
+_ENV_ENCRYPTION_KEY = ENCRYPTION_KEY_ENV
 _ENV_VERIFIER = "QUICKBOOKS_WEBHOOK_VERIFIER_TOKEN"
 _ENV_DISCOVERY_URL = "QUICKBOOKS_DISCOVERY_URL"
 
@@ -196,28 +197,23 @@ def _config_error(problems: list[str]) -> ConfigurationError:
 
 def _check_field(name: str, value: str) -> list[str]:
     """Problems with one field's value; messages never echo secret values."""
-    if name == "client_id":
-        if not value.strip():
-            return ["is empty"]
-        if any(c.isspace() for c in value):
-            return ["contains whitespace"]
-        return []
-    if name in ("client_secret", "webhook_verifier_token"):
+    if name in ("client_id", "client_secret", "webhook_verifier_token"):
         if not value.strip():
             return ["is empty"]
         if any(c.isspace() for c in value):
             return ["contains whitespace"]
         return []
     if name == "redirect_uri":
-        return _check_url(value, allow_loopback_http=True, name="redirect URI")
+        return _check_url(value, name="redirect URI")
     if name == "discovery_url":
-        return _check_url(value, allow_loopback_http=True, name="discovery URL")
+        return _check_url(value, name="discovery URL")
     if name == "token_encryption_key":
         return _check_keys(value)
     return []
 
 
-def _check_url(value: str, *, allow_loopback_http: bool, name: str) -> list[str]:
+def _check_url(value: str, *, name: str) -> list[str]:
+    # http is allowed for loopback hosts only (Intuit's development rule).
     try:
         parts = urlsplit(value)
     except ValueError:
@@ -229,7 +225,7 @@ def _check_url(value: str, *, allow_loopback_http: bool, name: str) -> list[str]
     host = (parts.hostname or "").lower()
     if parts.scheme == "https":
         return []
-    if parts.scheme == "http" and allow_loopback_http and host in _LOOPBACK_HOSTS:
+    if parts.scheme == "http" and host in _LOOPBACK_HOSTS:
         return []
     return [f"{value!r}: a {name} must use https (http only for localhost)"]
 

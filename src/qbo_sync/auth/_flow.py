@@ -7,7 +7,7 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from urllib.parse import parse_qs, urlsplit
 
 import attrs
@@ -169,10 +169,7 @@ def parse_callback(callback: str | Mapping[str, str | Sequence[str]]) -> Callbac
         pairs = parse_qs(query.lstrip("?"), keep_blank_values=True)
     else:
         for key, value in callback.items():
-            if isinstance(value, str):
-                pairs[key] = [value]
-            else:
-                pairs[key] = [str(v) for v in _iter(value)]
+            pairs[key] = [value] if isinstance(value, str) else [str(v) for v in value]
         getlist = getattr(callback, "getlist", None)
         if callable(getlist):
             # Multi-dicts (werkzeug, starlette) hide repeats behind items().
@@ -193,7 +190,3 @@ def parse_callback(callback: str | Mapping[str, str | Sequence[str]]) -> Callbac
         error_description=values["error_description"],
         duplicated=tuple(duplicated),
     )
-
-
-def _iter(value: Iterable[str] | str) -> Iterable[str]:
-    return [value] if isinstance(value, str) else value

@@ -21,6 +21,7 @@ from authlib.oauth2.rfc6749.parameters import prepare_token_request
 
 from qbo_sync import _json
 from qbo_sync.errors import TransportError
+from qbo_sync.http import intuit_tid_from
 
 from ._config import OAuthConfig
 from ._endpoints import IntuitEndpoints, discover_endpoints, published_endpoints
@@ -124,7 +125,7 @@ class IntuitOAuth:
             raise parse_token_error(
                 response.status_code,
                 response.content,
-                intuit_tid=response.headers.get("intuit_tid"),
+                intuit_tid=intuit_tid_from(response.headers),
                 secrets=(token,),
                 action="revocation",
             )
@@ -142,7 +143,7 @@ class IntuitOAuth:
         response = self._send(
             "POST", url, headers=headers, content=body.encode("ascii"), action=action
         )
-        tid = response.headers.get("intuit_tid")
+        tid = intuit_tid_from(response.headers)
         if response.status_code != 200:
             raise parse_token_error(
                 response.status_code, response.content, intuit_tid=tid, secrets=secrets,

@@ -73,20 +73,10 @@ def keep_alive(
             continue
         try:
             after = refresher.refresh(realm_id, when=due)
-        except ReauthorizationRequired as exc:
-            failed.append(KeepAliveFailure(
-                realm_id=realm_id, reason="needs_reauthorization", message=str(exc)))
-        except (TransportError, ServerError) as exc:
-            failed.append(KeepAliveFailure(realm_id=realm_id, reason="unavailable",
-                                           message=str(exc)))
-        except LockTimeoutError as exc:
-            failed.append(KeepAliveFailure(realm_id=realm_id, reason="lock_timeout",
-                                           message=str(exc)))
-        except OAuthError as exc:
-            failed.append(KeepAliveFailure(realm_id=realm_id, reason="oauth_error",
-                                           message=str(exc)))
         except QBOError as exc:
-            failed.append(KeepAliveFailure(realm_id=realm_id, reason="error", message=str(exc)))
+            failed.append(
+                KeepAliveFailure(realm_id=realm_id, reason=_reason(exc), message=str(exc))
+            )
         else:
             if after.version != tokens.version:
                 refreshed.append(realm_id)
@@ -96,3 +86,19 @@ def keep_alive(
         _log.info("keep-alive: %d refreshed, %d failed, %d skipped",
                   len(refreshed), len(failed), len(skipped))
     return KeepAliveReport(refreshed=tuple(refreshed), failed=tuple(failed), skipped=tuple(skipped))
+
+
+#: First match wins: the reason a keep-alive failure is reported with.
+_REASONS: tuple[tuple[type[QBOError] | tuple[type[QBOError], ...], str], ...] = (
+    (ReauthorizationRequired, "needs_reauthorization"),
+    ((TransportError, ServerError), "unavailable"),
+    (LockTimeoutError, "lock_timeout"),
+    (OAuthError, "oauth_error"),
+)
+
+
+def _reason(error: QBOError) -> str:
+    for kinds, reason in _REASONS:
+        if isinstance(error, kinds):
+            return reason
+    return "error"

@@ -17,6 +17,7 @@ from qbo_sync.errors import (
     StorageError,
 )
 from qbo_sync.http import RetryPolicy, StaticTokenProvider, TokenProvider
+from qbo_sync.storage._codec import system_clock
 from qbo_sync.storage._protocol import (
     ConnectionStore,
     LinkStore,
@@ -56,13 +57,8 @@ __all__ = ["OAuthManager", "OAuthStore"]
 _log = logging.getLogger("qbo_sync.auth")
 
 
-
 class OAuthStore(ConnectionStore, TokenStore, LockProvider, OAuthStateStore, LinkStore, Protocol):
     """The parts of :class:`qbo_sync.storage.Store` the OAuth manager uses."""
-
-
-def _utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
 
 
 class OAuthManager:
@@ -118,7 +114,7 @@ class OAuthManager:
     ) -> None:
         self.config = config if config is not None else OAuthConfig.from_env()
         self._store = store
-        self._clock = clock or _utcnow
+        self._clock = clock or system_clock
         self._scopes = tuple(scopes)
         self._state_ttl = state_ttl
         self._rolling_warning = rolling_warning

@@ -26,7 +26,7 @@ import attrs
 
 from qbo_sync.errors import ConflictError, InvalidGrantError, ReauthorizationRequired
 from qbo_sync.storage._protocol import ConnectionStore, LockProvider, TokenStore
-from qbo_sync.storage._records import ConnectionStatus, TokenSet
+from qbo_sync.storage._records import Connection, ConnectionStatus, TokenSet
 
 from ._intuit import IntuitOAuth
 from ._redact import fingerprint
@@ -138,7 +138,8 @@ class TokenRefresher:
                 if latest is not None and latest.refresh_token != current.refresh_token:
                     _log.info("realm %s: refresh token was rotated elsewhere; using it", realm_id)
                     return latest
-                self._mark_needs_reauthorization(realm_id, current)
+                if latest is not None and latest.version == current.version:
+                    self._mark_needs_reauthorization(connection)
                 raise ReauthorizationRequired(
                     f"Intuit refused the refresh token of QuickBooks company {realm_id} "
                     "(invalid_grant); the user must connect again",
@@ -175,11 +176,7 @@ class TokenRefresher:
                 lock = self._locks[realm_id] = threading.Lock()
             return lock
 
-    def _mark_needs_reauthorization(self, realm_id: str, refused: TokenSet) -> None:
-        connection = self._store.get_connection(realm_id)
-        latest = self._store.get_tokens(realm_id)
-        if connection is None or latest is None or latest.version != refused.version:
-            return
+    def _mark_needs_reauthorization(self, connection: Connection) -> None:
         self._store.save_connection(
             attrs.evolve(
                 connection,
@@ -187,8 +184,10 @@ class TokenRefresher:
                 status_reason="invalid_grant",
             )
         )
-        _log.warning("realm %s: refresh token refused (invalid_grant); needs reauthorization",
-                     realm_id)
+        _log.warning(
+            "realm %s: refresh token refused (invalid_grant); needs reauthorization",
+            connection.realm_id,
+        )
 
 
 class ManagedTokenProvider:

@@ -114,7 +114,11 @@ def parse_token_response(
         PayloadError: When a field is missing or malformed; the message names
             the field, never its value.
     """
-    data = _decode(body, intuit_tid=intuit_tid)
+    data = _json_object(body)
+    if data is None:
+        raise PayloadError(
+            "token response is not a JSON object", entity=_ENTITY, intuit_tid=intuit_tid
+        )
     if "error" in data:
         raise parse_token_error(400, data, intuit_tid=intuit_tid)
     token_type = data.get("token_type", "bearer")
@@ -162,16 +166,7 @@ def parse_token_error(
         :class:`~qbo_sync.errors.ServerError` for a 5xx without an OAuth error
         code, otherwise :class:`~qbo_sync.errors.OAuthError`.
     """
-    data: Mapping[str, Any] = {}
-    if isinstance(body, Mapping):
-        data = body
-    else:
-        try:
-            decoded = _json.loads(body) if body else {}
-        except ValueError:
-            decoded = {}
-        if isinstance(decoded, Mapping):
-            data = decoded
+    data = _json_object(body) or {}
     error = data.get("error")
     error = error if isinstance(error, str) and error else None
     description = data.get("error_description")
@@ -193,20 +188,15 @@ def _clean(text: str, secrets: Iterable[str | None]) -> str:
     return redact(scrub(text, secrets))
 
 
-def _decode(body: bytes | Mapping[str, Any], *, intuit_tid: str | None) -> Mapping[str, Any]:
+def _json_object(body: bytes | Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """``body`` as a decoded JSON object, or ``None`` when it is not one."""
     if isinstance(body, Mapping):
         return body
     try:
         data = _json.loads(body)
     except ValueError:
-        raise PayloadError(
-            "token response is not JSON", entity=_ENTITY, intuit_tid=intuit_tid
-        ) from None
-    if not isinstance(data, Mapping):
-        raise PayloadError(
-            "token response is not a JSON object", entity=_ENTITY, intuit_tid=intuit_tid
-        )
-    return data
+        return None
+    return data if isinstance(data, Mapping) else None
 
 
 def _bad(field: str, problem: str, intuit_tid: str | None) -> PayloadError:
@@ -233,8 +223,6 @@ def _seconds(
         return None
     if isinstance(value, bool):
         raise _bad(field, f"expected a number of seconds, got {value!r}", intuit_tid)
-    if isinstance(value, str) and value.strip().isdigit():
-        value = int(value.strip())
     if not isinstance(value, int):
         try:
             as_int = int(value)

@@ -48,10 +48,10 @@ def void_synced_invoices(
         for link in store.list_links(realm_id, entity_type="Invoice")
         if link.qbo_id is not None
     ]
-    voided: list[str] = []
-    failures: list[VoidFailure] = []
     if not links:
         return (), ()
+    voided: list[str] = []
+    failures: list[VoidFailure] = []
     with factory.client(realm_id) as client:
         for link in links:
             assert link.qbo_id is not None

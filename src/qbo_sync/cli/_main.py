@@ -17,29 +17,19 @@ MAX_CUSTOMERS = 1000
 MAX_INVOICES = 1000
 
 
-def _count(low: int, high: int) -> Callable[[str], int]:
+def _count(low: int, high: int, *, what: str = "whole number") -> Callable[[str], int]:
     """An argparse ``type`` accepting whole numbers in ``[low, high]``."""
 
     def parse(text: str) -> int:
         try:
             value = int(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+            raise argparse.ArgumentTypeError(f"{text!r} is not a {what}") from None
         if not low <= value <= high:
             raise argparse.ArgumentTypeError(f"{value} is not between {low} and {high}")
         return value
 
     return parse
-
-
-def _port(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
-    if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"{value} is not between 0 and 65535")
-    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -82,9 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help=f"invoices to create (3 to {MAX_INVOICES}, default 10)",
     )
-    demo.add_argument(
-        "--json", action="store_true", help="print one JSON summary instead of lines"
-    )
+    demo.add_argument("--json", action="store_true", help="print one JSON summary instead of lines")
 
     serve = commands.add_parser(
         "fake-server",
@@ -95,10 +83,13 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     serve.add_argument("--host", default="127.0.0.1", help="interface (default 127.0.0.1)")
-    serve.add_argument("--port", type=_port, default=8765, help="port (default 8765)")
     serve.add_argument(
-        "--company-name", default="Fake Company", help="the first company's name"
+        "--port",
+        type=_count(0, 65535, what="port number"),
+        default=8765,
+        help="port (default 8765)",
     )
+    serve.add_argument("--company-name", default="Fake Company", help="the first company's name")
     serve.add_argument("--no-limits", action="store_true", help="turn off QBO's per-realm limits")
     return parser
 

@@ -66,8 +66,7 @@ def health_lines(report: HealthReport) -> list[str]:
         f"({report.color})"
     ]
     lines += [
-        f"{MORE}-{reason.points} {reason.message} -> {reason.action}"
-        for reason in report.reasons
+        f"{MORE}-{reason.points} {reason.message} -> {reason.action}" for reason in report.reasons
     ]
     if not report.reasons:
         lines.append(f"{MORE}nothing to fix")
@@ -79,8 +78,7 @@ def dashboard_lines(board: Dashboard) -> list[str]:
     width = max([len("dashboard")] + [len(row.entity) for row in board.entities])
     lines = [f"{MORE}{'dashboard':<{width}}  synced  pending  failed"]
     lines += [
-        f"{MORE}{row.entity:<{width}}  {row.synced:>6}  {row.pending:>7}  "
-        f"{row.failed:>6}"
+        f"{MORE}{row.entity:<{width}}  {row.synced:>6}  {row.pending:>7}  {row.failed:>6}"
         for row in board.entities
     ]
     recent = board.recent

@@ -7,9 +7,11 @@ collect a plain-data summary for ``--json``.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import secrets
 import uuid
+from collections import Counter
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
@@ -123,6 +125,9 @@ class DemoSteps:
         counted: Mapping[str, int] = self._fake.stats.snapshot()["requests"]
         return dict(counted)
 
+    def _api_requests(self) -> int:
+        return sum(n for kind, n in self._requests().items() if kind != "oauth")
+
     def _link(self, entity: str, local_id: str, obj: Any) -> None:
         now = self._clock.now()
         self._links[entity, local_id] = EntityLink(
@@ -150,7 +155,7 @@ class DemoSteps:
         self._health()
         counted = self._requests()
         self._summary["requests"] = {
-            "api": sum(v for k, v in counted.items() if k != "oauth"),
+            "api": self._api_requests(),
             "oauth": counted.get("oauth", 0),
             "by_kind": counted,
         }
@@ -236,7 +241,7 @@ class DemoSteps:
             step(2, "write") + f"{len(self._customers)} customers + {len(items)} items: "
             f"{len(ops)} operations in {plural(batches, 'batch request')} (fake's counter)"
         )
-        self._create_invoices(items)
+        invoiced = self._create_invoices(items)
         paid, credited, voided = self._invoices[0], self._invoices[1], self._invoices[2]
         payment = self._pay(paid)
         credit = self._credit(credited, items[0])
@@ -250,27 +255,28 @@ class DemoSteps:
             "batch_requests": batches,
             "batch_operations": len(ops),
             "invoices": len(self._invoices),
-            "invoiced_total": sum((i.total_amt or Decimal(0) for i in self._invoices), Decimal(0)),
+            "invoiced_total": invoiced,
             "payment": payment,
             "credit_memo": credit,
             "voided_invoice": void.doc_number,
         }
 
-    def _create_invoices(self, items: list[models.Item]) -> None:
+    def _create_invoices(self, items: list[models.Item]) -> Decimal:
         client = self.client
-        before = sum(self._requests().values())
+        before = self._fake.stats.total
         for n in range(self._n_invoices):
             customer = self._customers[n % len(self._customers)]
             invoice = client.invoices.create(entities.invoice(n, customer, items))
             self._invoices.append(invoice)
             self._link("Invoice", invoice_key(n + 1), invoice)
         self._tally.add("Invoice", "created", len(self._invoices))
-        sent = sum(self._requests().values()) - before
+        sent = self._fake.stats.total - before
         total = sum((i.total_amt or Decimal(0) for i in self._invoices), Decimal(0))
         self._say(
             MORE + f"{len(self._invoices)} invoices created one by one ({plural(sent, 'request')}),"
             f" {money(total)} invoiced"
         )
+        return total
 
     def _pay(self, invoice: models.Invoice) -> dict[str, Any]:
         client = self.client
@@ -278,12 +284,7 @@ class DemoSteps:
         payment = client.payments.create(entities.payment(invoice, amount))
         self._tally.add("Payment", "created")
         self._link("Payment", "pay-001", payment)
-        balance = client.invoices.get(invoice.id or "").balance
-        self._say(
-            MORE + f"payment {money(amount)} recorded against invoice {invoice.doc_number} "
-            f"(balance now {money(balance)})"
-        )
-        return {"invoice": invoice.doc_number, "amount": amount, "invoice_balance": balance}
+        return self._settled(f"payment {money(amount)} recorded against", invoice, amount)
 
     def _credit(self, invoice: models.Invoice, item: models.Item) -> dict[str, Any]:
         client = self.client
@@ -294,16 +295,17 @@ class DemoSteps:
         self._tally.add("Payment", "created")
         self._link("CreditMemo", "cm-001", memo)
         self._link("Payment", "pay-002", applied)
-        balance = client.invoices.get(invoice.id or "").balance
-        self._say(
-            MORE + f"credit memo {money(amount)} applied to invoice {invoice.doc_number} "
-            f"(balance now {money(balance)})"
-        )
+        return self._settled(f"credit memo {money(amount)} applied to", invoice, amount)
+
+    def _settled(self, what: str, invoice: models.Invoice, amount: Decimal) -> dict[str, Any]:
+        """Read the invoice's balance back from QBO, say it and return the summary part."""
+        balance = self.client.invoices.get(invoice.id or "").balance
+        self._say(MORE + f"{what} invoice {invoice.doc_number} (balance now {money(balance)})")
         return {"invoice": invoice.doc_number, "amount": amount, "invoice_balance": balance}
 
     # -- 3. read -------------------------------------------------------------------------
 
-    def _read(self, *, since: Any) -> None:
+    def _read(self, *, since: dt.datetime) -> None:
         client = self.client
         invoices = client.invoices.count()
         customers = client.customers.count()
@@ -341,7 +343,7 @@ class DemoSteps:
 
     # -- 4. record -----------------------------------------------------------------------
 
-    def _record(self, *, started: Any) -> None:
+    def _record(self, *, started: dt.datetime) -> None:
         client = self.client
         duplicate_of = self._customers[0].display_name or ""
         local_id = f"cust-{self._n_customers + 1:03d}"
@@ -369,7 +371,6 @@ class DemoSteps:
             last_error=failure.message,
             updated_at=now,
         )
-        counted = self._requests()
         run = RunRecord(
             run_id=f"demo-{uuid.uuid4().hex[:12]}",
             realm_id=self._realm_id,
@@ -380,7 +381,7 @@ class DemoSteps:
             status="partial",
             counts=self._tally.records(),
             failures=self._failures,
-            requests=sum(v for k, v in counted.items() if k != "oauth"),
+            requests=self._api_requests(),
             throttled_requests=self._fake.stats.throttled,
         )
         self._store.save_run(run)
@@ -424,9 +425,7 @@ class DemoSteps:
         body, headers = deliveries[0]
         again = handler.handle(body, headers)
         forged = handler.handle(body + b" ", headers)
-        operations: dict[str, int] = {}
-        for event in received:
-            operations[event.operation.value] = operations.get(event.operation.value, 0) + 1
+        operations = dict(Counter(event.operation.value for event in received))
         by_op = ", ".join(f"{n} {op}" for op, n in sorted(operations.items()))
         self._say(
             step(5, "webhooks") + f"{len(deliveries)} signed deliveries verified and parsed: "

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import attrs
+
 from qbo_sync.health import Dashboard, HealthReport
 from qbo_sync.storage import EntityCounts, LinkCounts, RunRecord
 
@@ -15,35 +17,20 @@ class Tally:
     """Created / updated / failed / skipped per entity type, for the run record."""
 
     def __init__(self) -> None:
-        self._counts: dict[str, dict[str, int]] = {}
+        self._counts: dict[str, EntityCounts] = {}
 
     def add(self, entity: str, outcome: str, n: int = 1) -> None:
-        row = self._counts.setdefault(
-            entity, {"created": 0, "updated": 0, "failed": 0, "skipped": 0}
-        )
-        row[outcome] += n
+        counts = self._counts.get(entity, EntityCounts())
+        self._counts[entity] = attrs.evolve(counts, **{outcome: getattr(counts, outcome) + n})
 
     def records(self) -> dict[str, EntityCounts]:
-        return {entity: EntityCounts(**row) for entity, row in self._counts.items()}
-
-    def plain(self) -> dict[str, dict[str, int]]:
-        return {entity: dict(row) for entity, row in self._counts.items()}
+        return dict(self._counts)
 
 
 def outcomes(entity: str, counts: EntityCounts) -> str:
     """``"Customer 25 created, 1 failed"`` (zero outcomes left out)."""
-    parts = [
-        f"{n} {outcome}"
-        for outcome, n in (
-            ("created", counts.created),
-            ("updated", counts.updated),
-            ("failed", counts.failed),
-            ("skipped", counts.skipped),
-        )
-        if n
-    ]
+    parts = [f"{n} {outcome}" for outcome, n in attrs.asdict(counts).items() if n]
     return f"{entity} {', '.join(parts) or 'nothing'}"
-
 
 
 def run(saved: RunRecord, tally: Tally) -> dict[str, Any]:
@@ -53,7 +40,7 @@ def run(saved: RunRecord, tally: Tally) -> dict[str, Any]:
         "status": saved.status.value,
         "requests": saved.requests,
         "throttled_requests": saved.throttled_requests,
-        "counts": tally.plain(),
+        "counts": {entity: attrs.asdict(c) for entity, c in tally.records().items()},
         "failures": [
             {
                 "entity_type": f.entity_type,
@@ -71,10 +58,7 @@ def links(written: int, counts: Mapping[str, LinkCounts]) -> dict[str, Any]:
     """Links written, and the store's counts per entity type."""
     return {
         "written": written,
-        "by_entity": {
-            entity: {"synced": c.synced, "pending": c.pending, "failed": c.failed}
-            for entity, c in sorted(counts.items())
-        },
+        "by_entity": {entity: attrs.asdict(c) for entity, c in sorted(counts.items())},
     }
 
 

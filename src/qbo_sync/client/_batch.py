@@ -128,23 +128,16 @@ class BatchOperation:
         if self.kind == "create":
             return {"bId": bid, "operation": "create", name: _codec.encode(self.entity)}
         if self.kind == "update":
-            body = _codec.encode(self.entity)
-            _codec.id_and_sync_token(self.entity, entity_name=name, operation="update")
+            body = _codec.update_body(self.entity, entity_name=name)
             return {"bId": bid, "operation": "update", name: body}
         if self.kind == "sparse_update":
-            body = _codec.encode_sparse(self.entity, self.original)
-            _codec.id_and_sync_token(body, entity_name=name, operation="sparse update")
+            body = _codec.sparse_update_body(self.entity, self.original, entity_name=name)
             return {"bId": bid, "operation": "update", name: body}
-        op = "delete" if self.kind == "delete" else "void"
-        rid, token = _codec.id_and_sync_token(self.entity, entity_name=name, operation=op)
         if self.kind == "delete":
-            return {"bId": bid, "operation": "delete", name: {"Id": rid, "SyncToken": token}}
-        return {
-            "bId": bid,
-            "operation": "update",
-            "optionsData": "void",
-            name: {"Id": rid, "SyncToken": token, "sparse": True},
-        }
+            body = _codec.key_body(self.entity, entity_name=name, operation="delete")
+            return {"bId": bid, "operation": "delete", name: body}
+        body = _codec.key_body(self.entity, entity_name=name, operation="void", sparse=True)
+        return {"bId": bid, "operation": "update", "optionsData": "void", name: body}
 
 
 @attrs.frozen
@@ -283,24 +276,14 @@ def build_batch_body(operations: Sequence[BatchOperation], bids: Sequence[str]) 
     return {"BatchItemRequest": [op.to_item(bid) for op, bid in zip(operations, bids, strict=True)]}
 
 
-def _ci(item: Mapping[Any, Any], key: str) -> Any:
-    if key in item:
-        return item[key]
-    lower = key.lower()
-    for k, v in item.items():
-        if isinstance(k, str) and k.lower() == lower:
-            return v
-    return None
-
-
 def _item_result(
     op: BatchOperation, key: Hashable, bid: str, item: Mapping[str, Any], tid: str | None
 ) -> BatchItemResult:
-    fault = _ci(item, "Fault")
+    fault = _codec.wire_get(item, "Fault")
     if isinstance(fault, Mapping):
         error = error_from_fault(fault, status=200, intuit_tid=tid)
         return BatchItemResult(key, bid, op.kind, error=error, intuit_tid=tid)
-    query = _ci(item, "QueryResponse")
+    query = _codec.wire_get(item, "QueryResponse")
     if query is not None:
         payload = parse_query_response(query)
         name = payload.entity
@@ -334,7 +317,7 @@ def parse_batch_response(
     Raises:
         PayloadError: When the body is not a batch response at all.
     """
-    items = _ci(data, "BatchItemResponse") if isinstance(data, Mapping) else None
+    items = _codec.wire_get(data, "BatchItemResponse") if isinstance(data, Mapping) else None
     if not isinstance(items, list):
         raise PayloadError("batch response has no BatchItemResponse list", path="BatchItemResponse")
     by_bid: dict[str, Mapping[str, Any]] = {}

@@ -195,7 +195,6 @@ class CdcAccumulator:
     """Merges CDC answers by entity and ``Id`` (newest wins, deletion beats older)."""
 
     def __init__(self, entities: Sequence[str]) -> None:
-        self._entities = tuple(entities)
         self._rows: dict[str, dict[str, tuple[dt.datetime | None, Mapping[str, Any], str | None]]]
         self._rows = {e: {} for e in entities}
 

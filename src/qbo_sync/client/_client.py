@@ -35,7 +35,7 @@ from qbo_sync.client._cdc import (
     split_point,
 )
 from qbo_sync.client._config import check_config
-from qbo_sync.client._paging import Page, parse_query_response
+from qbo_sync.client._paging import Page, QueryPayload, parse_query_response
 from qbo_sync.client._query import Query
 from qbo_sync.client._request import (
     BATCH_REQUEST_ID_MAX,
@@ -43,6 +43,7 @@ from qbo_sync.client._request import (
     new_request_id,
     query_request,
     read_request,
+    resource_path,
     validate_request_id,
     write_request,
 )
@@ -72,6 +73,14 @@ class _Default(enum.Enum):
 
 def _utcnow() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
+
+
+def _query_payload(response: ApiResponse) -> QueryPayload:
+    # An exhausted query answers "QueryResponse": {} (or leaves it out).
+    data = response.json()
+    return parse_query_response(
+        data.get("QueryResponse", {}) if isinstance(data, Mapping) else None
+    )
 
 
 class QBOClient:
@@ -213,15 +222,7 @@ class QBOClient:
 
     def _entity_from(self, entity_name: str, response: ApiResponse) -> Any:
         data = response.json()
-        body = None
-        if isinstance(data, Mapping):
-            body = data.get(entity_name)
-            if body is None:
-                lower = entity_name.lower()
-                body = next(
-                    (v for k, v in data.items() if k.lower() == lower and isinstance(v, Mapping)),
-                    None,
-                )
+        body = _codec.wire_get(data, entity_name) if isinstance(data, Mapping) else None
         if not isinstance(body, Mapping):
             raise PayloadError(
                 f"expected a {entity_name} object in the response",
@@ -249,7 +250,7 @@ class QBOClient:
     ) -> Any:
         """POST a write with a ``requestid`` and return the entity QBO answered."""
         request = write_request(
-            path or entity_name.lower(), body, request_id=request_id, params=params
+            path or resource_path(entity_name), body, request_id=request_id, params=params
         )
         response = self.send(request)
         raw = self._entity_from(entity_name, response)
@@ -324,9 +325,9 @@ class QBOClient:
         text: object = statement
         if not isinstance(text, str) or not text.strip():
             raise QueryError(f"execute needs a SELECT statement, got {statement!r}")
-        sizes = [int(n) for word, n in _PAGED_VALUES.findall(text) if word.upper() == "MAXRESULTS"]
-        starts = [int(n) for word, n in _PAGED_VALUES.findall(text)
-                  if word.upper() == "STARTPOSITION"]
+        found = _PAGED_VALUES.findall(text)
+        sizes = [int(n) for word, n in found if word.upper() == "MAXRESULTS"]
+        starts = [int(n) for word, n in found if word.upper() == "STARTPOSITION"]
         response = self.send(query_request(text.strip()))
         return self._page_from(
             response, raw=raw, start=starts[0] if starts else 1,
@@ -343,10 +344,7 @@ class QBOClient:
         size: int,
         fetch: Callable[[int], Page[Any]] | None,
     ) -> Page[Any]:
-        data = response.json()
-        payload = parse_query_response(
-            data.get("QueryResponse", {}) if isinstance(data, Mapping) else None
-        )
+        payload = _query_payload(response)
         entity = payload.entity
         items: list[Any] = list(payload.rows)
         if not raw and entity is not None:
@@ -409,9 +407,7 @@ class QBOClient:
         """
         q = Query(query) if isinstance(query, str) else query
         response = self.send(query_request(q.count_sql()))
-        data = response.json()
-        payload = parse_query_response(data.get("QueryResponse", {}) if isinstance(data, Mapping)
-                                       else None)
+        payload = _query_payload(response)
         if payload.total_count is None:
             raise PayloadError(
                 "COUNT(*) answer has no totalCount", path="QueryResponse.totalCount",

@@ -14,7 +14,32 @@ from typing import Any
 from qbo_sync import models
 from qbo_sync.errors import ValidationError
 
-__all__ = ["decode", "encode", "encode_sparse", "entity_name_of", "id_and_sync_token"]
+__all__ = [
+    "decode",
+    "encode",
+    "encode_sparse",
+    "entity_name_of",
+    "id_and_sync_token",
+    "key_body",
+    "sparse_update_body",
+    "update_body",
+    "wire_get",
+]
+
+
+def wire_get(data: Mapping[str, Any], key: str) -> Any:
+    """``data[key]``, else the first key equal to it ignoring case, else ``None``.
+
+    QBO's answers are not consistent about case (``BatchItemResponse`` items,
+    the gateway's ``fault``), so response envelopes are read through this.
+    """
+    if key in data:
+        return data[key]
+    lower = key.lower()
+    for name, value in data.items():
+        if name.lower() == lower:
+            return value
+    return None
 
 
 def entity_name_of(entity: object, expected: str | None = None) -> str:
@@ -92,3 +117,48 @@ def id_and_sync_token(entity: object, *, entity_name: str, operation: str) -> tu
             "read the object first (an update needs its current SyncToken)"
         )
     return str(raw_id), str(token)
+
+
+# The write bodies below are shared by the services and batch operations, so a
+# single-object write and its batch twin always send the same JSON.
+
+
+def update_body(entity: object, *, entity_name: str) -> dict[str, Any]:
+    """A full-update body; ``Id`` and ``SyncToken`` are required, ``sparse`` is dropped.
+
+    Raises:
+        ValidationError: When ``Id`` or ``SyncToken`` is missing.
+    """
+    id_and_sync_token(entity, entity_name=entity_name, operation="update")
+    body = encode(entity)
+    # A full update must not turn sparse because a read entity carried the flag.
+    body.pop("sparse", None)
+    return body
+
+
+def sparse_update_body(
+    entity: object, original: object | None, *, entity_name: str
+) -> dict[str, Any]:
+    """A sparse-update body (see :func:`encode_sparse`), ``Id``/``SyncToken`` checked.
+
+    Raises:
+        ValidationError: When ``Id`` or ``SyncToken`` is missing.
+    """
+    body = encode_sparse(entity, original)
+    id_and_sync_token(body, entity_name=entity_name, operation="sparse update")
+    return body
+
+
+def key_body(
+    entity: object, *, entity_name: str, operation: str, sparse: bool = False
+) -> dict[str, Any]:
+    """``{"Id", "SyncToken"}`` (plus ``"sparse": true``): the body of delete and void.
+
+    Raises:
+        ValidationError: When ``Id`` or ``SyncToken`` is missing.
+    """
+    rid, token = id_and_sync_token(entity, entity_name=entity_name, operation=operation)
+    body: dict[str, Any] = {"Id": rid, "SyncToken": token}
+    if sparse:
+        body["sparse"] = True
+    return body

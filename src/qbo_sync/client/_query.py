@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Final
 
@@ -277,8 +277,3 @@ class Query:
 
     def __str__(self) -> str:
         return self.to_sql()
-
-
-def query_from_mapping(entity: str, equals: Mapping[str, object]) -> Query:
-    """Build ``Query(entity).where(**equals)`` (helper for services)."""
-    return Query(entity).where(**equals)

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 from qbo_sync.client import _codec
 from qbo_sync.client._paging import Page
 from qbo_sync.client._query import Query
-from qbo_sync.client._request import read_request, write_request
+from qbo_sync.client._request import read_request, resource_path
 from qbo_sync.client._types import Deletion, is_deleted
 from qbo_sync.errors import ValidationError
 
@@ -70,7 +70,7 @@ class EntityService(Generic[T]):
 
     @property
     def _path(self) -> str:
-        return self.entity_name.lower()
+        return resource_path(self.entity_name)
 
     def get(self, entity_id: str | int) -> T:
         """Read one object by ``Id``.
@@ -155,9 +155,7 @@ class _Writable(EntityService[T]):
         Prefer :meth:`sparse_update` unless you mean to replace the object.
         """
         _codec.entity_name_of(entity, self.entity_name)
-        _codec.id_and_sync_token(entity, entity_name=self.entity_name, operation="update")
-        body = _codec.encode(entity)
-        body.pop("sparse", None)
+        body = _codec.update_body(entity, entity_name=self.entity_name)
         return cast("T", self._client.write_entity(self.entity_name, body, request_id=request_id))
 
     def sparse_update(
@@ -176,8 +174,7 @@ class _Writable(EntityService[T]):
             request_id: Idempotency key.
         """
         _codec.entity_name_of(entity, self.entity_name)
-        body = _codec.encode_sparse(entity, original)
-        _codec.id_and_sync_token(body, entity_name=self.entity_name, operation="sparse update")
+        body = _codec.sparse_update_body(entity, original, entity_name=self.entity_name)
         return cast("T", self._client.write_entity(self.entity_name, body, request_id=request_id))
 
 
@@ -186,10 +183,10 @@ class NameListService(_Writable[T]):
 
     def inactivate(self, entity: T | dict[str, Any], *, request_id: str | None = None) -> T:
         """Make the object inactive (QBO's "delete" for name lists): sparse ``Active=false``."""
-        rid, token = _codec.id_and_sync_token(
-            entity, entity_name=self.entity_name, operation="inactivate"
+        body = _codec.key_body(
+            entity, entity_name=self.entity_name, operation="inactivate", sparse=True
         )
-        body: dict[str, Any] = {"Id": rid, "SyncToken": token, "sparse": True, "Active": False}
+        body["Active"] = False
         if self.entity_name == "Account":
             # QBO validates Account.Name on every update, sparse included.
             name = entity.get("Name") if isinstance(entity, dict) else getattr(entity, "name", None)
@@ -207,12 +204,10 @@ class TransactionService(_Writable[T]):
         Returns:
             The deletion QBO confirmed.
         """
-        rid, token = _codec.id_and_sync_token(
-            entity, entity_name=self.entity_name, operation="delete"
-        )
+        body = _codec.key_body(entity, entity_name=self.entity_name, operation="delete")
         raw = self._client.write_entity(
             self.entity_name,
-            {"Id": rid, "SyncToken": token},
+            body,
             request_id=request_id,
             params=[("operation", "delete")],
             decode=False,
@@ -220,7 +215,7 @@ class TransactionService(_Writable[T]):
         tid = self._client.last_intuit_tid
         if is_deleted(raw):
             return Deletion.from_wire(self.entity_name, raw, intuit_tid=tid)
-        return Deletion(entity=self.entity_name, id=str(raw.get("Id", rid)), intuit_tid=tid)
+        return Deletion(entity=self.entity_name, id=str(raw.get("Id", body["Id"])), intuit_tid=tid)
 
 
 class SalesDocumentService(TransactionService[T]):
@@ -247,11 +242,10 @@ class SalesDocumentService(TransactionService[T]):
         if to is not None and ("@" not in to or any(c.isspace() for c in to)):
             raise ValidationError(f"{self.entity_name}.send: {to!r} is not an e-mail address")
         params = [("sendTo", to)] if to is not None else []
-        request = write_request(f"{self._path}/{rid}/send", None, request_id=request_id,
-                                params=params)
-        response = self._client.send(request)
-        raw = self._client._entity_from(self.entity_name, response)
-        return cast("T", _codec.decode(self.entity_name, raw))
+        return cast("T", self._client.write_entity(
+            self.entity_name, None, request_id=request_id, path=f"{self._path}/{rid}/send",
+            params=params,
+        ))
 
 
 class InvoiceService(SalesDocumentService[T]):
@@ -259,22 +253,19 @@ class InvoiceService(SalesDocumentService[T]):
 
     def void(self, entity: T | dict[str, Any], *, request_id: str | None = None) -> T:
         """Void: amounts become zero, the invoice stays (``POST invoice?operation=void``)."""
-        rid, token = _codec.id_and_sync_token(entity, entity_name=self.entity_name,
-                                              operation="void")
+        body = _codec.key_body(entity, entity_name=self.entity_name, operation="void")
         return cast("T", self._client.write_entity(
-            self.entity_name, {"Id": rid, "SyncToken": token}, request_id=request_id,
-            params=[("operation", "void")],
+            self.entity_name, body, request_id=request_id, params=[("operation", "void")],
         ))
 
 
 class _VoidByUpdate(SalesDocumentService[T]):
     def void(self, entity: T | dict[str, Any], *, request_id: str | None = None) -> T:
         """Void with a sparse update and ``include=void`` (QBO's rule for this entity)."""
-        rid, token = _codec.id_and_sync_token(entity, entity_name=self.entity_name,
-                                              operation="void")
+        body = _codec.key_body(entity, entity_name=self.entity_name, operation="void", sparse=True)
         return cast("T", self._client.write_entity(
-            self.entity_name, {"Id": rid, "SyncToken": token, "sparse": True},
-            request_id=request_id, params=[("operation", "update"), ("include", "void")],
+            self.entity_name, body, request_id=request_id,
+            params=[("operation", "update"), ("include", "void")],
         ))
 
 

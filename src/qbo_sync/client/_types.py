@@ -8,6 +8,7 @@ from typing import Any
 
 import attrs
 
+from qbo_sync._time import parse_timestamp
 from qbo_sync.errors import PayloadError
 
 __all__ = ["Deletion", "ResponseInfo", "parse_qbo_datetime"]
@@ -26,20 +27,13 @@ def parse_qbo_datetime(value: object, *, where: str = "time") -> dt.datetime | N
         return None
     if not isinstance(value, str):
         raise PayloadError(f"{where}: expected an ISO-8601 timestamp, got {value!r}", path=where)
-    text = value.strip()
-    if text.endswith(("Z", "z")):
-        text = text[:-1] + "+00:00"
     try:
-        parsed = dt.datetime.fromisoformat(text)
+        # A bare time (no offset) is read as UTC, never in this process's zone.
+        return parse_timestamp(value)
     except ValueError:
         raise PayloadError(
             f"{where}: expected an ISO-8601 timestamp, got {value!r}", path=where
         ) from None
-    if parsed.tzinfo is None:
-        # QBO documents its MetaData times with an offset; a bare one is read as UTC
-        # rather than in whatever zone this process happens to run.
-        parsed = parsed.replace(tzinfo=dt.timezone.utc)
-    return parsed
 
 
 @attrs.frozen

@@ -8,6 +8,7 @@ from typing import Protocol, runtime_checkable
 
 import attrs
 
+from qbo_sync.health._realm import COMPLETED, completed_at
 from qbo_sync.storage import (
     ConnectionStatus,
     ConnectionStore,
@@ -26,8 +27,6 @@ __all__ = [
     "RecentActivity",
     "dashboard_for_realm",
 ]
-
-_COMPLETED = (RunStatus.SUCCESS, RunStatus.PARTIAL)
 
 
 @runtime_checkable
@@ -147,21 +146,21 @@ def dashboard_for_realm(
     connection = store.get_connection(realm_id)
     counts = store.link_counts(realm_id)
     history = store.list_runs(realm_id=realm_id, limit=history_runs, include_failures=False)
-    last_synced: dict[str, datetime] = {}
     seen_in_runs = {name for run in history for name in run.counts}
-    for run in history:
-        if run.status not in _COMPLETED:
-            continue
-        at = run.finished_at or run.started_at
-        for name in run.counts:
-            if name not in last_synced or at > last_synced[name]:
-                last_synced[name] = at
-    for cursor in store.list_cursors(realm_id):
-        if cursor.updated_at is not None and (
-            cursor.entity_type not in last_synced
-            or cursor.updated_at > last_synced[cursor.entity_type]
-        ):
-            last_synced[cursor.entity_type] = cursor.updated_at
+    touched = [
+        (name, completed_at(run))
+        for run in history
+        if run.status in COMPLETED
+        for name in run.counts
+    ]
+    touched += [
+        (cursor.entity_type, cursor.updated_at)
+        for cursor in store.list_cursors(realm_id)
+        if cursor.updated_at is not None
+    ]
+    last_synced: dict[str, datetime] = {}
+    for name, at in touched:
+        last_synced[name] = max(at, last_synced.get(name, at))
     settings = store.get_settings(realm_id)
     enabled = [n for n, s in settings.entities.items() if s.enabled] if settings else []
     names = sorted({*counts, *seen_in_runs, *last_synced, *enabled, *entities})

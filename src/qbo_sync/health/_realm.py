@@ -23,7 +23,8 @@ from qbo_sync.storage._state import classify_connection, time_left
 __all__ = ["HealthSource", "failure_groups", "health_for_realm", "health_inputs_for_realm"]
 
 _DAY = timedelta(days=1)
-_COMPLETED = (RunStatus.SUCCESS, RunStatus.PARTIAL)
+#: Run outcomes that count as a sync that reached QuickBooks (partial included).
+COMPLETED = (RunStatus.SUCCESS, RunStatus.PARTIAL)
 _LOOKBACK_RUNS = 500
 
 
@@ -158,16 +159,22 @@ def failure_groups(store: LinkStore, realm_id: str, *, limit: int = 1000) -> lis
 
 
 def _last_success(store: RunStore, realm_id: str, runs: Sequence[RunRecord]) -> datetime | None:
-    for run in runs:
-        if run.status in _COMPLETED:
-            return run.finished_at or run.started_at
-    if not runs:
-        return None
-    # Nothing completed recently: look further back once, with a bounded read.
-    for run in store.list_runs(realm_id=realm_id, limit=_LOOKBACK_RUNS, include_failures=False):
-        if run.status in _COMPLETED:
-            return run.finished_at or run.started_at
-    return None
+    at = _newest_completion(runs)
+    if at is None and runs:
+        # Nothing completed recently: look further back once, with a bounded read.
+        older = store.list_runs(realm_id=realm_id, limit=_LOOKBACK_RUNS, include_failures=False)
+        at = _newest_completion(older)
+    return at
+
+
+def _newest_completion(runs: Sequence[RunRecord]) -> datetime | None:
+    """When the first successful or partial run of ``runs`` (newest first) ended."""
+    return next((completed_at(run) for run in runs if run.status in COMPLETED), None)
+
+
+def completed_at(run: RunRecord) -> datetime:
+    """When ``run`` ended (its start if no end was recorded)."""
+    return run.finished_at or run.started_at
 
 
 def _error_rate(runs: Sequence[RunRecord]) -> float:

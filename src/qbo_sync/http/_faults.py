@@ -80,14 +80,24 @@ def _text(value: Any) -> str | None:
     return text or None
 
 
-def _detail_from_mapping(item: Mapping[str, Any]) -> FaultDetail:
-    message = _text(_ci_get(item, "Message"))
-    detail = _text(_ci_get(item, "Detail"))
+def _detail(code: Any, message: Any, detail: Any, element: Any) -> FaultDetail:
+    """One fault error, whichever format it came in; message and detail redacted."""
+    message_text = _text(message)
+    detail_text = _text(detail)
     return FaultDetail(
-        code=_text(_ci_get(item, "code")),
-        message=redact(message) if message else "",
-        detail=redact(detail) if detail else None,
-        element=_text(_ci_get(item, "element")),
+        code=_text(code),
+        message=redact(message_text) if message_text else "",
+        detail=redact(detail_text) if detail_text else None,
+        element=_text(element),
+    )
+
+
+def _detail_from_mapping(item: Mapping[str, Any]) -> FaultDetail:
+    return _detail(
+        _ci_get(item, "code"),
+        _ci_get(item, "Message"),
+        _ci_get(item, "Detail"),
+        _ci_get(item, "element"),
     )
 
 
@@ -239,16 +249,9 @@ def _parse_xml_fault(text: str) -> tuple[str | None, tuple[FaultDetail, ...]] | 
     for el in fault:
         if _local(el.tag) != "Error":
             continue
-        parts = {_local(child.tag): _text(child.text) for child in el}
-        message = parts.get("Message")
-        detail = parts.get("Detail")
+        parts = {_local(child.tag): child.text for child in el}
         errors.append(
-            FaultDetail(
-                code=_text(el.get("code")),
-                message=redact(message) if message else "",
-                detail=redact(detail) if detail else None,
-                element=_text(el.get("element")),
-            )
+            _detail(el.get("code"), parts.get("Message"), parts.get("Detail"), el.get("element"))
         )
     return _text(fault.get("type")), tuple(errors)
 

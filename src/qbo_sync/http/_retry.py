@@ -105,7 +105,7 @@ class RetryPolicy:
     """
 
     max_attempts: int = attrs.field(default=5, validator=_at_least_one)
-    retry_http_500: int = attrs.field(default=1)
+    retry_http_500: int = attrs.field(default=1, validator=attrs.validators.ge(0))
     base_delay: float = attrs.field(default=0.5, validator=_positive)
     max_delay: float = attrs.field(default=30.0, validator=_positive)
     throttle_base_delay: float = attrs.field(default=15.0, validator=_positive)

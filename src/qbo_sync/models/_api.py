@@ -142,7 +142,7 @@ _ALL_CLASSES: tuple[type[Model], ...] = (
 @functools.cache
 def _converter() -> WireConverter:
     # Built on first use: generating the per-class functions takes ~0.1 s.
-    return WireConverter(classes=_ALL_CLASSES, entities=dict(ENTITY_CLASSES))
+    return WireConverter(classes=_ALL_CLASSES)
 
 
 def entity_class(name: str) -> type[Entity]:

@@ -54,6 +54,7 @@ from cattrs.errors import ClassValidationError, IterableValidationError, Iterabl
 from cattrs.fns import identity
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
+from qbo_sync._time import parse_timestamp
 from qbo_sync.errors import PayloadError
 from qbo_sync.models._base import Model
 from qbo_sync.models._lines import LINE_CLASSES, Line, UnknownLine
@@ -153,16 +154,24 @@ def _structure_datetime(value: Any, _: Any) -> datetime | None:
         return None
     if type(value) is not str:
         raise TypeError(f"expected a date-time string, got {_describe(value)}")
-    text = value[:-1] + "+00:00" if value.endswith(("Z", "z")) else value
     try:
-        parsed = datetime.fromisoformat(text)
+        parsed = parse_timestamp(value, naive_as=None)
     except ValueError:
         raise ValueError(
             f"expected an ISO 8601 date-time like 2020-09-29T05:58:07-07:00, got {value!r}"
         ) from None
     if format_datetime(parsed) == value:
         return parsed
-    wire = _WireDateTime.fromisoformat(text)
+    wire = _WireDateTime(
+        parsed.year,
+        parsed.month,
+        parsed.day,
+        parsed.hour,
+        parsed.minute,
+        parsed.second,
+        parsed.microsecond,
+        tzinfo=parsed.tzinfo,
+    )
     wire._text = value
     return wire
 
@@ -204,13 +213,9 @@ class WireConverter:
 
     Args:
         classes: Every model class, nested value types included.
-        entities: Entity classes by QBO name.
     """
 
-    def __init__(
-        self, *, classes: tuple[type[Model], ...], entities: dict[str, type[Model]]
-    ) -> None:
-        self.entities = entities
+    def __init__(self, *, classes: tuple[type[Model], ...]) -> None:
         self._conv = cattrs.Converter(detailed_validation=True, forbid_extra_keys=False)
         self._structure: dict[type[Any], _StructureFn] = {}
         self._unstructure: dict[type[Any], _UnstructureFn] = {}
@@ -249,10 +254,6 @@ class WireConverter:
             raise TypeError(f"expected a qbo_sync model object, got {type(obj).__name__}") from None
         result: dict[str, Any] = fn(obj)
         return result
-
-    def wire_names(self, cls: type[Any]) -> dict[str, str]:
-        """Field name -> wire key for a model class."""
-        return self._wire[cls]
 
     # -- registration -----------------------------------------------------
 

@@ -193,7 +193,7 @@ class SalesItemLine(_LineBase):
     DETAIL_TYPE: ClassVar[str] = "SalesItemLineDetail"
 
     detail_type: str = attrs.field(
-        default="SalesItemLineDetail", init=False, metadata=wire("DetailType")
+        default=DETAIL_TYPE, init=False, metadata=wire("DetailType")
     )
     sales_item_line_detail: SalesItemLineDetail | None = None
 
@@ -205,7 +205,7 @@ class GroupLine(_LineBase):
     DETAIL_TYPE: ClassVar[str] = "GroupLineDetail"
 
     detail_type: str = attrs.field(
-        default="GroupLineDetail", init=False, metadata=wire("DetailType")
+        default=DETAIL_TYPE, init=False, metadata=wire("DetailType")
     )
     group_line_detail: GroupLineDetail | None = None
 
@@ -217,7 +217,7 @@ class DescriptionOnlyLine(_LineBase):
     DETAIL_TYPE: ClassVar[str] = "DescriptionOnly"
 
     detail_type: str = attrs.field(
-        default="DescriptionOnly", init=False, metadata=wire("DetailType")
+        default=DETAIL_TYPE, init=False, metadata=wire("DetailType")
     )
     description_line_detail: DescriptionLineDetail | None = None
 
@@ -229,7 +229,7 @@ class DiscountLine(_LineBase):
     DETAIL_TYPE: ClassVar[str] = "DiscountLineDetail"
 
     detail_type: str = attrs.field(
-        default="DiscountLineDetail", init=False, metadata=wire("DetailType")
+        default=DETAIL_TYPE, init=False, metadata=wire("DetailType")
     )
     discount_line_detail: DiscountLineDetail | None = None
 
@@ -241,7 +241,7 @@ class SubTotalLine(_LineBase):
     DETAIL_TYPE: ClassVar[str] = "SubTotalLineDetail"
 
     detail_type: str = attrs.field(
-        default="SubTotalLineDetail", init=False, metadata=wire("DetailType")
+        default=DETAIL_TYPE, init=False, metadata=wire("DetailType")
     )
     sub_total_line_detail: SubTotalLineDetail | None = None
 
@@ -252,7 +252,7 @@ class TaxLine(_LineBase):
 
     DETAIL_TYPE: ClassVar[str] = "TaxLineDetail"
 
-    detail_type: str = attrs.field(default="TaxLineDetail", init=False, metadata=wire("DetailType"))
+    detail_type: str = attrs.field(default=DETAIL_TYPE, init=False, metadata=wire("DetailType"))
     tax_line_detail: TaxLineDetail | None = None
 
 
@@ -263,7 +263,7 @@ class AccountBasedExpenseLine(_LineBase):
     DETAIL_TYPE: ClassVar[str] = "AccountBasedExpenseLineDetail"
 
     detail_type: str = attrs.field(
-        default="AccountBasedExpenseLineDetail", init=False, metadata=wire("DetailType")
+        default=DETAIL_TYPE, init=False, metadata=wire("DetailType")
     )
     account_based_expense_line_detail: AccountBasedExpenseLineDetail | None = None
 
@@ -275,7 +275,7 @@ class ItemBasedExpenseLine(_LineBase):
     DETAIL_TYPE: ClassVar[str] = "ItemBasedExpenseLineDetail"
 
     detail_type: str = attrs.field(
-        default="ItemBasedExpenseLineDetail", init=False, metadata=wire("DetailType")
+        default=DETAIL_TYPE, init=False, metadata=wire("DetailType")
     )
     item_based_expense_line_detail: ItemBasedExpenseLineDetail | None = None
 
@@ -287,7 +287,7 @@ class DepositLine(_LineBase):
     DETAIL_TYPE: ClassVar[str] = "DepositLineDetail"
 
     detail_type: str = attrs.field(
-        default="DepositLineDetail", init=False, metadata=wire("DetailType")
+        default=DETAIL_TYPE, init=False, metadata=wire("DetailType")
     )
     deposit_line_detail: DepositLineDetail | None = None
 
@@ -337,13 +337,16 @@ Line = (
 
 #: Line classes by wire ``DetailType``.
 LINE_CLASSES: dict[str, type[_LineBase]] = {
-    "SalesItemLineDetail": SalesItemLine,
-    "GroupLineDetail": GroupLine,
-    "DescriptionOnly": DescriptionOnlyLine,
-    "DiscountLineDetail": DiscountLine,
-    "SubTotalLineDetail": SubTotalLine,
-    "TaxLineDetail": TaxLine,
-    "AccountBasedExpenseLineDetail": AccountBasedExpenseLine,
-    "ItemBasedExpenseLineDetail": ItemBasedExpenseLine,
-    "DepositLineDetail": DepositLine,
+    cls.DETAIL_TYPE: cls
+    for cls in (
+        SalesItemLine,
+        GroupLine,
+        DescriptionOnlyLine,
+        DiscountLine,
+        SubTotalLine,
+        TaxLine,
+        AccountBasedExpenseLine,
+        ItemBasedExpenseLine,
+        DepositLine,
+    )
 }

@@ -158,13 +158,18 @@ def wait_for_lock(
         LockTimeoutError: ``timeout`` seconds passed first (one attempt is
             always made, so ``timeout=0`` means "try once").
     """
-    deadline = time.monotonic() + max(timeout, 0.0)
+    # Time waited is the larger of the real clock and the sleeps asked for, so
+    # an injected (virtual) sleep still reaches the timeout instead of spinning.
+    started = time.monotonic()
+    slept = 0.0
     pause = 0.005
     while not acquire():
-        remaining = deadline - time.monotonic()
+        remaining = max(timeout, 0.0) - max(time.monotonic() - started, slept)
         if remaining <= 0:
             raise LockTimeoutError(f"{what} not acquired within {timeout} s")
-        sleep(min(pause, remaining))
+        step = min(pause, remaining)
+        sleep(step)
+        slept += step
         pause = min(pause * 2, 0.1)
 
 

@@ -46,7 +46,6 @@ from qbo_sync.storage._sa_schema import MIGRATIONS, Step, advisory_key, build_ta
 __all__ = ["SQLAlchemyStore"]
 
 _T = rows.TZ
-_CHUNK = 1000
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 
 
@@ -61,9 +60,10 @@ def _db_message(exc: sa_exc.SQLAlchemyError) -> str:
 class SQLAlchemyStore(SQLStoreBase):
     """A store on a database server through SQLAlchemy 2 Core.
 
-    Tested on PostgreSQL; written in portable Core, so other dialects with a
-    transactional DDL-capable driver should work (run the conformance suite
-    to find out). Needs the ``qbo-sync[postgres]`` extra (or
+    Tested on PostgreSQL; written in Core with the upserts of PostgreSQL,
+    SQLite and MySQL/MariaDB, so those dialects should work (run the
+    conformance suite to find out); others are refused on the first
+    insert-or-replace. Needs the ``qbo-sync[postgres]`` extra (or
     ``qbo-sync[sqlalchemy]`` plus a driver).
 
     On PostgreSQL the refresh lock is ``pg_try_advisory_lock`` held on a
@@ -93,7 +93,7 @@ class SQLAlchemyStore(SQLStoreBase):
 
     _migrations: ClassVar[Sequence[Step]] = MIGRATIONS
     _time = _T
-    _chunk = _CHUNK
+    _chunk = 1000
 
     def __init__(
         self,
@@ -170,12 +170,26 @@ class SQLAlchemyStore(SQLStoreBase):
         )
         return rows.connection_from_row(found[0], _T) if found else None
 
-    def _replace(
-        self, conn: SAConnection, table: sa.Table, key: dict[str, Any], row: dict[str, Any]
-    ) -> None:
-        where = sa.and_(*(table.c[k] == v for k, v in key.items()))
-        if conn.execute(sa.update(table).where(where).values(**row)).rowcount == 0:
-            conn.execute(sa.insert(table).values(**row))
+    def _upsert(self, table: sa.Table, keys: Sequence[str]) -> sa.Executable:
+        # One atomic statement: concurrent first saves of a key both succeed
+        # (an UPDATE-then-INSERT would let one of them fail on the primary key).
+        others = [c.name for c in table.columns if c.name not in keys]
+        name = self._engine.dialect.name
+        if name in ("postgresql", "sqlite"):
+            stmt = (
+                postgresql.insert(table) if name == "postgresql" else sqlite_dialect.insert(table)
+            )
+            return stmt.on_conflict_do_update(
+                index_elements=[table.c[k] for k in keys],
+                set_={c: stmt.excluded[c] for c in others},
+            )
+        if name in ("mysql", "mariadb"):
+            mstmt = mysql.insert(table)
+            return mstmt.on_duplicate_key_update({c: mstmt.inserted[c] for c in others})
+        raise ConfigurationError(
+            f"SQLAlchemyStore has no upsert for the {name!r} dialect",
+            problems=[f"dialect: {name}"],
+        )
 
     def save_connection(self, connection: Connection) -> None:
         """See :meth:`ConnectionStore.save_connection`."""
@@ -183,7 +197,7 @@ class SQLAlchemyStore(SQLStoreBase):
             zip(rows.CONNECTION_COLUMNS, rows.connection_to_row(connection, _T), strict=True)
         )
         with self._tx() as conn:
-            self._replace(conn, self._t.connections, {"realm_id": connection.realm_id}, row)
+            conn.execute(self._upsert(self._t.connections, ("realm_id",)), row)
 
     def list_connections(self, *, tenant_id: str | None = None) -> list[Connection]:
         """See :meth:`ConnectionStore.list_connections`."""
@@ -352,26 +366,7 @@ class SQLAlchemyStore(SQLStoreBase):
         # Sorted keys give concurrent batches one lock order (no deadlocks).
         values = [batch[key] for key in sorted(batch)]
         with self._tx() as conn:
-            conn.execute(self._link_upsert(), values)
-
-    def _link_upsert(self) -> sa.Executable:
-        t = self._t.links
-        name = self._engine.dialect.name
-        if name in ("postgresql", "sqlite"):
-            stmt = postgresql.insert(t) if name == "postgresql" else sqlite_dialect.insert(t)
-            return stmt.on_conflict_do_update(
-                index_elements=[t.c.realm_id, t.c.entity_type, t.c.local_id],
-                set_={c: stmt.excluded[c] for c in rows.LINK_COLUMNS[3:]},
-            )
-        if name in ("mysql", "mariadb"):
-            mstmt = mysql.insert(t)
-            return mstmt.on_duplicate_key_update(
-                {c: mstmt.inserted[c] for c in rows.LINK_COLUMNS[3:]}
-            )
-        raise ConfigurationError(
-            f"SQLAlchemyStore has no bulk upsert for the {name!r} dialect",
-            problems=[f"dialect: {name}"],
-        )
+            conn.execute(self._upsert(self._t.links, rows.LINK_COLUMNS[:3]), values)
 
     def _select_links(
         self, realm_id: str, entity_type: str, column: LinkKey, keys: list[str]
@@ -402,7 +397,7 @@ class SQLAlchemyStore(SQLStoreBase):
         t = self._t.links
         deleted = 0
         with self._tx() as conn:
-            for part in chunked(dict.fromkeys(local_ids), _CHUNK):
+            for part in chunked(dict.fromkeys(local_ids), self._chunk):
                 deleted += conn.execute(
                     sa.delete(t).where(
                         t.c.realm_id == realm_id,
@@ -437,9 +432,8 @@ class SQLAlchemyStore(SQLStoreBase):
     def save_cursor(self, cursor: Cursor) -> None:
         """See :meth:`CursorStore.save_cursor`."""
         row = dict(zip(rows.CURSOR_COLUMNS, rows.cursor_to_row(cursor, _T), strict=True))
-        key = {"realm_id": cursor.realm_id, "entity_type": cursor.entity_type}
         with self._tx() as conn:
-            self._replace(conn, self._t.cursors, key, row)
+            conn.execute(self._upsert(self._t.cursors, ("realm_id", "entity_type")), row)
 
     def list_cursors(self, realm_id: str) -> list[Cursor]:
         """See :meth:`CursorStore.list_cursors`."""
@@ -457,7 +451,7 @@ class SQLAlchemyStore(SQLStoreBase):
         """See :meth:`RunStore.save_run`."""
         row = dict(zip(rows.RUN_COLUMNS, rows.run_to_row(run, _T), strict=True))
         with self._tx() as conn:
-            self._replace(conn, self._t.runs, {"run_id": run.run_id}, row)
+            conn.execute(self._upsert(self._t.runs, ("run_id",)), row)
 
     def get_run(self, run_id: str) -> RunRecord | None:
         """See :meth:`RunStore.get_run`."""
@@ -492,7 +486,7 @@ class SQLAlchemyStore(SQLStoreBase):
         """See :meth:`SettingsStore.save_settings`."""
         row = {"realm_id": realm_id, "data": settings_to_json(settings)}
         with self._tx() as conn:
-            self._replace(conn, self._t.settings, {"realm_id": realm_id}, row)
+            conn.execute(self._upsert(self._t.settings, ("realm_id",)), row)
 
     # oauth states ------------------------------------------------------------
 

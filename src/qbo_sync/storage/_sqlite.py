@@ -51,7 +51,6 @@ from qbo_sync.storage._sqlite_schema import MIGRATIONS, migrate
 __all__ = ["SQLiteStore"]
 
 _T = rows.MICROS
-_CHUNK = 500
 _TOKEN_UPSERT = (
     f"INSERT OR REPLACE INTO qbo_tokens ({', '.join(rows.TOKEN_COLUMNS)}) "
     f"VALUES ({', '.join('?' * len(rows.TOKEN_COLUMNS))})"
@@ -102,7 +101,6 @@ class SQLiteStore(SQLStoreBase):
 
     _migrations: ClassVar[Sequence[Sequence[str]]] = MIGRATIONS
     _time = _T
-    _chunk = _CHUNK
 
     def __init__(
         self,
@@ -346,7 +344,7 @@ class SQLiteStore(SQLStoreBase):
         """See :meth:`LinkStore.delete_links`."""
         deleted = 0
         with self._write() as conn:
-            for part in chunked(dict.fromkeys(local_ids), _CHUNK):
+            for part in chunked(dict.fromkeys(local_ids), self._chunk):
                 cur = conn.execute(
                     "DELETE FROM qbo_links WHERE realm_id = ? AND entity_type = ? "
                     f"AND local_id IN ({', '.join('?' * len(part))})",

@@ -300,12 +300,41 @@ class StorageConformance:
         assert [c.realm_id for c in listed] == realms
         assert listed[0] == changed
 
+    def test_concurrent_first_saves_of_one_key_all_succeed(self, store: Store) -> None:
+        """Threads saving the same new connection, cursor and run at once: no error, one row."""
+        realm, run_id = _realm(), uuid.uuid4().hex
+        gate = threading.Barrier(6)
+        errors: list[BaseException] = []
+
+        def save(n: int) -> None:
+            gate.wait()
+            try:
+                store.save_connection(
+                    Connection(realm_id=realm, environment="sandbox", company_name=f"c{n}")
+                )
+                store.save_cursor(Cursor(realm_id=realm, entity_type="Invoice", changed_since=T0))
+                store.save_run(attrs.evolve(_run(realm, T0), run_id=run_id, message=f"m{n}"))
+                store.save_settings(realm, Settings(auto_sync=n % 2 == 0))
+            except BaseException as exc:  # reported by the assert below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=save, args=(n,)) for n in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == []
+        assert [c.realm_id for c in store.list_connections() if c.realm_id == realm] == [realm]
+        assert [c.entity_type for c in store.list_cursors(realm)] == ["Invoice"]
+        assert [r.run_id for r in store.list_runs(realm_id=realm)] == [run_id]
+        assert store.get_settings(realm) is not None
+
     def test_delete_realm_forgets_only_that_realm(self, store: Store) -> None:
         """delete_realm removes the realm's rows of every kind and keeps other realms'."""
         gone, kept = _realm(), _realm()
         for realm in (gone, kept):
             store.save_connection(Connection(realm_id=realm, environment="production"))
-            store.save_tokens(realm, _tokens("x"))
+            store.save_tokens(realm, sample_tokens("x"))
             store.save_links([EntityLink(realm_id=realm, entity_type="Invoice", local_id="1")])
             store.save_cursor(Cursor(realm_id=realm, entity_type="Invoice", changed_since=T0))
             store.save_run(_run(realm, T0))
@@ -328,7 +357,7 @@ class StorageConformance:
         """The first save (expected 0) gives version 1 and reads back equal."""
         realm = _realm()
         assert store.get_tokens(realm) is None
-        saved = store.save_tokens(realm, _tokens("a"), expected_version=0)
+        saved = store.save_tokens(realm, sample_tokens("a"), expected_version=0)
         assert saved.version == 1
         assert saved.access_token == "access-a"
         assert store.get_tokens(realm) == saved
@@ -336,20 +365,20 @@ class StorageConformance:
     def test_tokens_cas_rejects_stale_version(self, store: Store) -> None:
         """A save with an outdated expected version raises ConflictError and changes nothing."""
         realm = _realm()
-        first = store.save_tokens(realm, _tokens("a"), expected_version=0)
-        second = store.save_tokens(realm, _tokens("b"), expected_version=first.version)
+        first = store.save_tokens(realm, sample_tokens("a"), expected_version=0)
+        second = store.save_tokens(realm, sample_tokens("b"), expected_version=first.version)
         assert second.version == 2
         with pytest.raises(ConflictError):
-            store.save_tokens(realm, _tokens("c"), expected_version=first.version)
+            store.save_tokens(realm, sample_tokens("c"), expected_version=first.version)
         with pytest.raises(ConflictError):
-            store.save_tokens(realm, _tokens("d"), expected_version=0)
+            store.save_tokens(realm, sample_tokens("d"), expected_version=0)
         assert store.get_tokens(realm) == second
 
     def test_tokens_unconditional_save_bumps_version(self, store: Store) -> None:
         """expected_version=None overwrites whatever is there and still bumps the version."""
         realm = _realm()
-        store.save_tokens(realm, _tokens("a"))
-        saved = store.save_tokens(realm, _tokens("b"))
+        store.save_tokens(realm, sample_tokens("a"))
+        saved = store.save_tokens(realm, sample_tokens("b"))
         assert saved.version == 2
         found = store.get_tokens(realm)
         assert found is not None
@@ -358,30 +387,30 @@ class StorageConformance:
     def test_tokens_delete(self, store: Store) -> None:
         """delete_tokens removes the set; a new first save starts at version 1 again."""
         realm = _realm()
-        store.save_tokens(realm, _tokens("a"))
+        store.save_tokens(realm, sample_tokens("a"))
         store.delete_tokens(realm)
         store.delete_tokens(realm)
         assert store.get_tokens(realm) is None
-        assert store.save_tokens(realm, _tokens("b"), expected_version=0).version == 1
+        assert store.save_tokens(realm, sample_tokens("b"), expected_version=0).version == 1
 
     def test_tokens_never_in_reprs(self, store: Store) -> None:
         """Neither the token set's nor the store's repr shows a token."""
         realm = _realm()
-        saved = store.save_tokens(realm, _tokens("s3cr3t"))
+        saved = store.save_tokens(realm, sample_tokens("s3cr3t"))
         text = repr(saved) + repr(store) + repr(store.get_tokens(realm))
         assert "s3cr3t" not in text
 
     def test_tokens_cas_between_threads_has_one_winner(self, store: Store) -> None:
         """Threads racing a CAS from the same version: exactly one wins."""
         realm = _realm()
-        store.save_tokens(realm, _tokens("start"), expected_version=0)
+        store.save_tokens(realm, sample_tokens("start"), expected_version=0)
         wins: list[str] = []
         gate = threading.Barrier(6)
 
         def attempt(tag: str) -> None:
             gate.wait()
             try:
-                store.save_tokens(realm, _tokens(tag), expected_version=1)
+                store.save_tokens(realm, sample_tokens(tag), expected_version=1)
                 wins.append(tag)
             except ConflictError:
                 pass
@@ -704,7 +733,7 @@ class StorageConformance:
         """Spawned processes racing CAS rounds: each round has exactly one winner."""
         self._need_processes()
         realm, rounds = _realm(), 8
-        store.save_tokens(realm, _tokens("start"), expected_version=0)
+        store.save_tokens(realm, sample_tokens("start"), expected_version=0)
         outs = [tmp_path / f"cas-{n}.json" for n in range(3)]
         _spawn(
             cas_worker,
@@ -726,10 +755,6 @@ class StorageConformance:
         assert counts["Item"].total == size
         shared = store.list_links(realm, entity_type="Item")
         assert {k.fingerprint for k in shared} <= {f"w{w}" for w in range(workers)}
-
-
-def _tokens(tag: str) -> TokenSet:
-    return sample_tokens(tag)
 
 
 def _link(realm: str, local_id: str, **fields: Any) -> EntityLink:

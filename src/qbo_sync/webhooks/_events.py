@@ -20,8 +20,8 @@ from typing import Any
 import attrs
 
 from qbo_sync import _json
+from qbo_sync._time import parse_timestamp
 from qbo_sync.errors import WebhookPayloadError
-from qbo_sync.webhooks._time import parse_timestamp
 
 __all__ = ["Operation", "WebhookEvent", "WebhookFormat", "parse_events", "qbo_entity_name"]
 
@@ -243,16 +243,18 @@ def _text(value: Any, where: str) -> str:
     return value
 
 
-def _time(obj: dict[str, Any], key: str, prefix: str) -> datetime | None:
-    raw = _optional_text(obj, key, prefix)
+def _time(raw: str | None, where: str) -> datetime | None:
     if raw is None:
         return None
     try:
         return parse_timestamp(raw)
     except ValueError:
-        raise _problem(
-            "invalid_field", _join(prefix, key), "is not an ISO 8601 timestamp"
-        ) from None
+        raise _problem("invalid_field", where, "is not an ISO 8601 timestamp") from None
+
+
+def _deleted_id(obj: dict[str, Any], prefix: str) -> str | None:
+    # Both spellings occur in the wild (PHP SDK issue 337 shows deletedId).
+    return _optional_text(obj, "deletedId", prefix) or _optional_text(obj, "deletedID", prefix)
 
 
 def _parse_legacy(notifications: Any) -> list[WebhookEvent]:
@@ -277,19 +279,16 @@ def _legacy_event(realm_id: str, raw: Any, at: str) -> WebhookEvent:
     entity_id = _required_text(entity, "id", at)
     raw_operation = _required_text(entity, "operation", at)
     last_updated = _optional_text(entity, "lastUpdated", at)
-    time = _time(entity, "lastUpdated", at)
-    # Both spellings occur in the wild (PHP SDK issue 337 shows deletedId).
-    deleted_id = _optional_text(entity, "deletedId", at) or _optional_text(entity, "deletedID", at)
     return WebhookEvent(
         realm_id=realm_id,
         entity=qbo_entity_name(name),
         entity_id=entity_id,
         operation=_LEGACY_OPERATIONS.get(raw_operation.strip().lower(), Operation.UNKNOWN),
         raw_operation=raw_operation,
-        time=time,
+        time=_time(last_updated, _join(at, "lastUpdated")),
         event_id=_legacy_event_id(realm_id, name, entity_id, raw_operation, last_updated),
         format=WebhookFormat.LEGACY,
-        deleted_id=deleted_id,
+        deleted_id=_deleted_id(entity, at),
     )
 
 
@@ -308,21 +307,16 @@ def _parse_cloudevent(raw: Any, at: str) -> WebhookEvent:
     event_type = _required_text(event, "type", at)
     entity_name, raw_operation = _split_type(event_type, _join(at, "type"))
     data = event.get("data")
-    deleted_id = None
-    if isinstance(data, dict):
-        deleted_id = _optional_text(data, "deletedId", _join(at, "data")) or _optional_text(
-            data, "deletedID", _join(at, "data")
-        )
     return WebhookEvent(
         realm_id=_required_text(event, "intuitaccountid", at),
         entity=qbo_entity_name(entity_name),
         entity_id=_required_text(event, "intuitentityid", at),
         operation=_PAST_TENSE.get(raw_operation.lower(), Operation.UNKNOWN),
         raw_operation=raw_operation,
-        time=_time(event, "time", at),
+        time=_time(_optional_text(event, "time", at), _join(at, "time")),
         event_id=_required_text(event, "id", at),
         format=WebhookFormat.CLOUDEVENTS,
-        deleted_id=deleted_id,
+        deleted_id=_deleted_id(data, _join(at, "data")) if isinstance(data, dict) else None,
         event_type=event_type,
     )
 

@@ -147,21 +147,20 @@ class WebhookHandler:
             self._release(fresh)
             self._log.exception("webhook deduplicator failed")
             return HandlerResult(status=500, reason="deduplicator_failed", error=exc)
-        if fresh:
+        new = tuple(fresh)
+        if new:
             try:
-                self._on_events(tuple(fresh))
+                self._on_events(new)
             except Exception as exc:
-                self._release(fresh)
-                self._log.exception("webhook callback failed for %d event(s)", len(fresh))
+                self._release(new)
+                self._log.exception("webhook callback failed for %d event(s)", len(new))
                 return HandlerResult(
                     status=self._callback_error_status,
                     reason="callback_failed",
                     duplicates=tuple(duplicates),
                     error=exc,
                 )
-        return HandlerResult(
-            status=200, reason="ok", events=tuple(fresh), duplicates=tuple(duplicates)
-        )
+        return HandlerResult(status=200, reason="ok", events=new, duplicates=tuple(duplicates))
 
     def _release(self, events: Sequence[WebhookEvent]) -> None:
         for event in events:

@@ -33,8 +33,11 @@ def compute_signature(body: bytes, verifier_token: str) -> str:
     Returns:
         The value of the ``intuit-signature`` header for ``body``.
     """
-    mac = hmac.new(verifier_token.encode("utf-8"), bytes(body), hashlib.sha256)
-    return base64.b64encode(mac.digest()).decode("ascii")
+    return base64.b64encode(_digest(body, verifier_token)).decode("ascii")
+
+
+def _digest(body: bytes, verifier_token: str) -> bytes:
+    return hmac.new(verifier_token.encode("utf-8"), bytes(body), hashlib.sha256).digest()
 
 
 def check_signature(body: bytes, signature: str | None, verifier_token: str | None) -> None:
@@ -76,8 +79,7 @@ def check_signature(body: bytes, signature: str | None, verifier_token: str | No
             f"expected a {_DIGEST_SIZE}-byte HMAC-SHA256 digest",
             reason="malformed_signature",
         )
-    expected = hmac.new(verifier_token.encode("utf-8"), bytes(body), hashlib.sha256).digest()
-    if not hmac.compare_digest(received, expected):
+    if not hmac.compare_digest(received, _digest(body, verifier_token)):
         raise SignatureError(
             "intuit-signature does not match the body (wrong verifier token, "
             "or the body was altered or re-serialised)",

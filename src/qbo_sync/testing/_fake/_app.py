@@ -16,7 +16,6 @@ Order of checks on an Accounting API request, and why:
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 from collections import Counter
@@ -27,6 +26,7 @@ from urllib.parse import parse_qsl
 import attrs
 import httpx
 
+from qbo_sync import _json
 from qbo_sync.errors import ConfigurationError
 from qbo_sync.testing._fake._clock import Clock, FakeClock, RealClock
 from qbo_sync.testing._fake._inject import Fault, FaultInjector
@@ -41,6 +41,7 @@ from qbo_sync.testing._fake._wire import (
     intuit_tid,
     json_reply,
     server_error,
+    text_reply,
     throttled,
 )
 
@@ -52,7 +53,6 @@ __all__ = ["FakeQBO", "FakeRequest", "FakeStats", "Outcome"]
 _API = re.compile(r"^/v3/company/(?P<realm>[^/]+)/(?P<rest>.*)$")
 _DISCOVERY = re.compile(r"^/\.well-known/openid[_-](?P<sandbox>sandbox[_-])?configuration/?$")
 DEFAULT_VERIFIER_TOKEN = "fake-qbo-verifier-token"  # noqa: S105 - a fake's default, not a secret
-REQUEST_KINDS = ("read", "query", "write", "batch", "cdc", "oauth", "other")
 
 
 @attrs.frozen(kw_only=True)
@@ -391,32 +391,42 @@ class FakeQBO:
         return outcome
 
     def _front_door(self, request: FakeRequest) -> Outcome:
-        method, path = request.method, request.path.rstrip("/") or "/"
+        path = request.path.rstrip("/") or "/"
         fault = self._pick_fault(request, None) if not path.startswith("/_fake") else None
-        if fault is not None and fault.kind != "latency":
+        if fault is not None:
             reply = self._fault_reply(fault)
             if reply is not None:
                 return Outcome(reply=reply)
-            return Outcome(reply=Reply(status=200), fault=fault)
-        if fault is not None:
-            self.clock.sleep(fault.seconds)
+            if fault.kind == "latency":
+                self.clock.sleep(fault.seconds)
+            elif fault.kind == "timeout" and not fault.commit:
+                return Outcome(reply=Reply(status=200), fault=fault)
+        # As on the API: a drop (or a committing timeout) acts after the work is
+        # done, so a refresh can rotate at "Intuit" while the client loses the answer.
+        reply = self._front_door_reply(request, path)
+        if fault is not None and fault.kind in ("timeout", "drop"):
+            return Outcome(reply=reply, fault=fault)
+        return Outcome(reply=reply)
+
+    def _front_door_reply(self, request: FakeRequest, path: str) -> Reply:
+        method = request.method
         if method == "GET" and path == "/connect/oauth2":
-            return Outcome(reply=self.oauth.authorize(request.query))
+            return self.oauth.authorize(request.query)
         if method == "POST" and path == "/oauth2/v1/tokens/bearer":
-            return Outcome(reply=self.oauth.token(request.headers, request.body))
+            return self.oauth.token(request.headers, request.body)
         if method == "POST" and path == "/v2/oauth2/tokens/revoke":
-            return Outcome(reply=self.oauth.revoke(request.headers, request.body))
+            return self.oauth.revoke(request.headers, request.body)
         if method == "GET" and path == "/v1/openid_connect/userinfo":
-            return Outcome(reply=self.oauth.userinfo(request.headers.get("authorization")))
+            return self.oauth.userinfo(request.headers.get("authorization"))
         if method == "GET" and path == "/op/v1/jwks":
-            return Outcome(reply=json_reply(200, self.oauth.jwks()))
+            return json_reply(200, self.oauth.jwks())
         discovery = _DISCOVERY.match(request.path)
         if method == "GET" and discovery is not None:
             doc = self.oauth.discovery(request.base_url, sandbox=bool(discovery["sandbox"]))
-            return Outcome(reply=json_reply(200, doc))
+            return json_reply(200, doc)
         if path.startswith("/_fake/"):
-            return Outcome(reply=self._admin(request))
-        return Outcome(reply=_not_found(path))
+            return self._admin(request)
+        return _not_found(path)
 
     def _pick_fault(self, request: FakeRequest, realm_id: str | None) -> Fault | None:
         fault = self.faults.pick(request.method, request.path, realm_id)
@@ -465,30 +475,18 @@ class FakeQBO:
         try:
             if fault is not None and fault.kind == "latency":
                 self.clock.sleep(fault.seconds)
-            core = self.ledger.handle(
-                realm_id,
-                request.method,
-                rest,
-                dict(request.query),
-                request.body,
-                dict(request.headers),
-            )
+            core = self.ledger.handle(realm_id, request.method, rest, request.query, request.body)
         finally:
             self.limiter.release(realm_id)
-        headers = list(core.headers.items())
-        names = {k.lower() for k, _ in headers}
-        if "content-type" not in names:
-            headers.append(("Content-Type", core.content_type))
-        if "intuit_tid" not in names:
-            headers.append(("intuit_tid", intuit_tid()))
-        return Reply(status=core.status, headers=tuple(headers), body=core.body)
+        headers = (("Content-Type", core.content_type), ("intuit_tid", intuit_tid()))
+        return Reply(status=core.status, headers=headers, body=core.body)
 
     # -- /_fake admin endpoints (used by the CLI server and other processes) ----------
 
     def _admin(self, request: FakeRequest) -> Reply:
         path = request.path.rstrip("/")
         try:
-            payload = json.loads(request.body) if request.body else {}
+            payload = _json.loads(request.body) if request.body else {}
         except ValueError:
             return json_reply(400, {"error": "body must be JSON"})
         if not isinstance(payload, dict):
@@ -522,11 +520,7 @@ class FakeQBO:
 
 
 def _not_found(path: str) -> Reply:
-    return Reply(
-        status=404,
-        headers=(("Content-Type", "text/plain"), ("intuit_tid", intuit_tid())),
-        body=f"FakeQBO: no route for {path}".encode(),
-    )
+    return text_reply(404, f"FakeQBO: no route for {path}")
 
 
 def parse_query(raw: str) -> dict[str, str]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -48,15 +48,13 @@ class FakeTransport(httpx.BaseTransport):
             httpx.ReadTimeout: For an injected timeout.
             httpx.RemoteProtocolError: For a connection dropped after commit.
         """
-        body = request.read()
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in request.headers.raw}
         outcome = self._fake.dispatch(
             FakeRequest(
                 method=request.method.upper(),
                 path=request.url.path,
                 query=parse_query(request.url.query.decode("ascii", "replace")),
-                headers=headers,
-                body=body,
+                headers=_header_dict(request.headers.raw),
+                body=request.read(),
             )
         )
         fault = outcome.fault
@@ -117,7 +115,7 @@ class AsgiApp:
             chunks.append(message.get("body", b""))
             if not message.get("more_body", False):
                 break
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        headers = _header_dict(scope["headers"])
         request = FakeRequest(
             method=str(scope["method"]).upper(),
             path=str(scope["path"]),
@@ -133,20 +131,20 @@ class AsgiApp:
             # Hold the answer past the client's timeout; over a socket only real time works.
             await asyncio.sleep(fault.seconds)
         reply = outcome.reply
-        raw_headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in reply.headers]
-        if fault is not None and fault.kind == "drop":
-            # Promise more body than is sent, then stop: the server closes the
-            # connection mid-response and the client sees a protocol error.
-            raw_headers = [h for h in raw_headers if h[0] != b"content-length"]
-            raw_headers.append((b"content-length", str(len(reply.body) + 100).encode()))
-            await send(
-                {"type": "http.response.start", "status": reply.status, "headers": raw_headers}
-            )
+        dropped = fault is not None and fault.kind == "drop"
+        # A dropped connection promises more body than is sent, then stops: the
+        # server closes the connection mid-response and the client sees a protocol error.
+        length = len(reply.body) + (100 if dropped else 0)
+        raw_headers = [
+            (k.lower().encode("latin-1"), v.encode("latin-1"))
+            for k, v in reply.headers
+            if k.lower() != "content-length"
+        ]
+        raw_headers.append((b"content-length", str(length).encode()))
+        await send({"type": "http.response.start", "status": reply.status, "headers": raw_headers})
+        if dropped:
             await send({"type": "http.response.body", "body": reply.body[:1], "more_body": True})
             return
-        raw_headers = [h for h in raw_headers if h[0] != b"content-length"]
-        raw_headers.append((b"content-length", str(len(reply.body)).encode()))
-        await send({"type": "http.response.start", "status": reply.status, "headers": raw_headers})
         await send({"type": "http.response.body", "body": reply.body})
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
@@ -161,6 +159,11 @@ class AsgiApp:
                 self.fake.webhooks.close()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+
+def _header_dict(raw: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
+    """Raw header pairs as a dict with lower-case names (the last value wins)."""
+    return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in raw}
 
 
 def _base_url(scope: Scope, headers: dict[str, str]) -> str:

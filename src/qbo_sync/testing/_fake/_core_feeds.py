@@ -141,9 +141,7 @@ def _batch_item(realm: Realm, item: dict[str, Any]) -> dict[str, Any]:
     payload = item[names[0]]
     if operation == "create" and isinstance(payload, dict) and payload.get("Id") is not None:
         raise faults.bad_property("a create must not carry an Id", "Id")
-    data = write_entity(realm, spec, payload, params)
-    body = data if data.get("status") == "Deleted" else realm.render(spec, data)
-    return {spec.name: body}
+    return {spec.name: realm.render(spec, write_entity(realm, spec, payload, params))}
 
 
 def cdc(realm: Realm, params: Mapping[str, str], now: datetime) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from qbo_sync.testing._fake._core_values import (
     opt_decimal,
 )
 from qbo_sync.testing._fake._core_view import RealmView, parse_date, resolve_ref
-from qbo_sync.testing._fake._entities import EntitySpec, Ref
+from qbo_sync.testing._fake._entities import TAX_PSEUDO, EntitySpec, Ref
 
 __all__ = ["payment_lines", "plain_lines", "sales_lines", "sales_subtotal"]
 
@@ -31,6 +31,8 @@ _SALES_TYPES = (
 )
 _EXPENSE_TYPES = ("AccountBasedExpenseLineDetail", "ItemBasedExpenseLineDetail")
 _LINKABLE = ("Invoice", "CreditMemo")
+_ITEM_REF = Ref("ItemRef", ("Item",))
+_TAX_CODE_REF = Ref("TaxCodeRef", ("TaxCode",), TAX_PSEUDO)
 
 
 def _line_ids(lines: Iterable[dict[str, Any]], old: dict[str, Any] | None) -> None:
@@ -176,16 +178,11 @@ def _sales_item(view: RealmView, line: dict[str, Any]) -> Decimal:
         if item is not None:
             detail["ItemRef"] = {"value": item["Id"], "name": item.get("Name")}
     if detail.get("ItemRef") is not None:
-        resolve_ref(view, detail, Ref("ItemRef", ("Item",)), f"{element}.ItemRef")
+        resolve_ref(view, detail, _ITEM_REF, f"{element}.ItemRef")
     if detail.get("TaxCodeRef") is None:
         detail["TaxCodeRef"] = {"value": "NON"}
     else:
-        resolve_ref(
-            view,
-            detail,
-            Ref("TaxCodeRef", ("TaxCode",), frozenset({"TAX", "NON"})),
-            f"{element}.TaxCodeRef",
-        )
+        resolve_ref(view, detail, _TAX_CODE_REF, f"{element}.TaxCodeRef")
     qty = opt_decimal(detail, "Qty", f"{element}.Qty")
     price = opt_decimal(detail, "UnitPrice", f"{element}.UnitPrice")
     amount = opt_decimal(line, "Amount", "Line.Amount")

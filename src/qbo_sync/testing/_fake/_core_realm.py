@@ -16,12 +16,11 @@ from qbo_sync.testing._fake._core_rules import normalize
 from qbo_sync.testing._fake._core_schema import KNOWN_FIELDS
 from qbo_sync.testing._fake._core_time import meta_time, today
 from qbo_sync.testing._fake._core_values import ZERO, as_bool, as_dict, as_str, clone, money
-from qbo_sync.testing._fake._entities import BY_NAME, EntitySpec, Ref
+from qbo_sync.testing._fake._entities import BY_NAME, PARTY, EntitySpec, Ref
 
 __all__ = ["Change", "Realm", "Record"]
 
 _SYSTEM = frozenset({"Id", "SyncToken", "MetaData", "domain", "sparse", "status", "time"})
-_PARTY = ("Customer", "Vendor", "Employee")
 
 
 @attrs.define
@@ -47,7 +46,7 @@ class Change:
 def _sequence(spec: EntitySpec) -> str:
     # Real QBO numbers customers, vendors and employees from one sequence and
     # all transactions from another (recordings: Customer 70 then Vendor 71).
-    if spec.name in _PARTY:
+    if spec.name in PARTY:
         return "party"
     return "txn" if spec.kind == "txn" else spec.name
 
@@ -189,25 +188,16 @@ class Realm:
         else:
             obj_id = str(number)
         self._next[seq_key] = number + 1
-        moment, seq = self._stamp()
-        stamp = meta_time(moment)
-        data = {
-            "Id": obj_id,
-            "SyncToken": "0",
-            "MetaData": {"CreateTime": stamp, "LastUpdatedTime": stamp},
-            **obj,
-        }
-        self._store(spec, obj_id, Record(data, moment, seq))
-        self._after_write(spec, data, "Create", moment)
-        return data
-
-    def _store(self, spec: EntitySpec, obj_id: str, record: Record) -> None:
-        self.records[spec.name][obj_id] = record
-        self.index.stored(spec.name, obj_id)
-        self.index.add(spec, record.data)
+        record = self._store(spec, obj_id, obj)
+        self._after_write(spec, record.data, "Create", record.changed)
+        return record.data
 
     def insert(self, spec: EntitySpec, obj_id: str, obj: dict[str, Any]) -> dict[str, Any]:
         """Store a system object as-is (CompanyInfo, Preferences, TaxCode...)."""
+        return self._store(spec, obj_id, obj).data
+
+    def _store(self, spec: EntitySpec, obj_id: str, obj: dict[str, Any]) -> Record:
+        """Store a new object: version 0, created now, indexed."""
         moment, seq = self._stamp()
         stamp = meta_time(moment)
         data = {
@@ -216,8 +206,11 @@ class Realm:
             "MetaData": {"CreateTime": stamp, "LastUpdatedTime": stamp},
             **obj,
         }
-        self._store(spec, obj_id, Record(data, moment, seq))
-        return data
+        record = Record(data, moment, seq)
+        self.records[spec.name][obj_id] = record
+        self.index.stored(spec.name, obj_id)
+        self.index.add(spec, data)
+        return record
 
     def _current(
         self, spec: EntitySpec, obj: dict[str, Any], *, check_token: bool = True
@@ -487,7 +480,12 @@ class Realm:
     # -- rendering ---------------------------------------------------------------
 
     def render(self, spec: EntitySpec, data: dict[str, Any]) -> dict[str, Any]:
-        """The object as QBO sends it: ``domain``/``sparse`` first, a subtotal line on sales."""
+        """The object as QBO sends it: ``domain``/``sparse`` first, a subtotal line on sales.
+
+        A ``status: Deleted`` stub (what :meth:`delete` returns) is sent as it is.
+        """
+        if data.get("status") == "Deleted":
+            return data
         out: dict[str, Any] = {"domain": "QBO", "sparse": False}
         out.update(clone(data))
         if spec.sales_lines and isinstance(out.get("Line"), list):

@@ -25,7 +25,7 @@ from qbo_sync.testing._fake._core_values import (
     ref_value,
 )
 from qbo_sync.testing._fake._core_view import USD, RealmView, check_text, parse_date, resolve_ref
-from qbo_sync.testing._fake._entities import EntitySpec
+from qbo_sync.testing._fake._entities import PARTY, EntitySpec
 
 __all__ = ["normalize"]
 
@@ -66,7 +66,7 @@ def normalize(
         obj.setdefault("Active", True)
         if obj["Active"] is None:
             obj["Active"] = True
-    if spec.name in ("Customer", "Vendor", "Employee"):
+    if spec.name in PARTY:
         _party(view, spec, obj, old)
     elif spec.name == "Item":
         _item(view, obj)

@@ -8,7 +8,7 @@ envelope ``time`` with milliseconds (``2020-09-29T05:58:07.300-07:00``).
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
 __all__ = ["meta_time", "pacific", "parse_instant", "response_time", "today"]
@@ -68,8 +68,3 @@ def parse_instant(text: str) -> datetime | None:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=_PACIFIC)
     return moment
-
-
-def days(n: int) -> timedelta:
-    """``timedelta(days=n)`` (kept here so callers need one import)."""
-    return timedelta(days=n)

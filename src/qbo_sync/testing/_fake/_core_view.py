@@ -8,12 +8,11 @@ from typing import Any, Protocol
 
 from qbo_sync.testing._fake import _core_faults as faults
 from qbo_sync.testing._fake._core_values import opt_str, ref_value
-from qbo_sync.testing._fake._entities import Ref
+from qbo_sync.testing._fake._entities import PARTY, Ref
 
 __all__ = ["USD", "RealmView", "check_text", "parse_date", "resolve_ref"]
 
 USD = {"value": "USD", "name": "United States Dollar"}
-_PARTY = ("Customer", "Vendor", "Employee")
 
 
 class RealmView(Protocol):
@@ -68,7 +67,7 @@ def resolve_ref(
         obj[ref.key] = {"value": value}
         return None
     entity, target = view.target(ref, value, element)
-    name = target.get("DisplayName") if entity in _PARTY else None
+    name = target.get("DisplayName") if entity in PARTY else None
     name = name or target.get("Name")
     if ref.key in _NAMELESS:
         name = None

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 import attrs
 
-__all__ = ["BY_NAME", "BY_PATH", "EntitySpec", "Ref", "spec_for"]
+__all__ = ["BY_NAME", "BY_PATH", "PARTY", "TAX_PSEUDO", "EntitySpec", "Ref", "spec_for"]
 
 
 @attrs.frozen
@@ -24,7 +24,8 @@ class Ref:
     pseudo: frozenset[str] = frozenset()
 
 
-_TAX = frozenset({"TAX", "NON"})
+#: The pseudo tax codes a US company always has (TaxCode ids that are not numbers).
+TAX_PSEUDO = frozenset({"TAX", "NON"})
 
 
 @attrs.frozen
@@ -76,7 +77,8 @@ class EntitySpec:
         return self.kind in ("list", "readonly")
 
 
-_PARTY = ("Customer", "Vendor", "Employee")
+#: Entities sharing one DisplayName namespace and one id sequence.
+PARTY = ("Customer", "Vendor", "Employee")
 _PARTY_DERIVED = frozenset({"FullyQualifiedName", "Level"})
 _SALES_DERIVED = frozenset({"TotalAmt", "Balance", "HomeTotalAmt", "HomeBalance", "LinkedTxn"})
 
@@ -85,11 +87,11 @@ _SPECS = (
         "Customer",
         "list",
         name_field="DisplayName",
-        name_group=_PARTY,
+        name_group=PARTY,
         refs=(
             Ref("ParentRef", ("Customer",)),
             Ref("SalesTermRef", ("Term",)),
-            Ref("DefaultTaxCodeRef", ("TaxCode",), _TAX),
+            Ref("DefaultTaxCodeRef", ("TaxCode",), TAX_PSEUDO),
         ),
         derived=_PARTY_DERIVED | {"Balance", "BalanceWithJobs"},
     ),
@@ -97,12 +99,12 @@ _SPECS = (
         "Vendor",
         "list",
         name_field="DisplayName",
-        name_group=_PARTY,
+        name_group=PARTY,
         refs=(Ref("TermRef", ("Term",)), Ref("APAccountRef", ("Account",))),
         derived=_PARTY_DERIVED | {"Balance"},
     ),
     EntitySpec(
-        "Employee", "list", name_field="DisplayName", name_group=_PARTY, derived=_PARTY_DERIVED
+        "Employee", "list", name_field="DisplayName", name_group=PARTY, derived=_PARTY_DERIVED
     ),
     EntitySpec(
         "Item",
@@ -114,8 +116,8 @@ _SPECS = (
             Ref("ExpenseAccountRef", ("Account",)),
             Ref("AssetAccountRef", ("Account",)),
             Ref("ParentRef", ("Item",)),
-            Ref("SalesTaxCodeRef", ("TaxCode",), _TAX),
-            Ref("PurchaseTaxCodeRef", ("TaxCode",), _TAX),
+            Ref("SalesTaxCodeRef", ("TaxCode",), TAX_PSEUDO),
+            Ref("PurchaseTaxCodeRef", ("TaxCode",), TAX_PSEUDO),
         ),
         required=("Name", "Type"),
         derived=frozenset({"FullyQualifiedName", "Level"}),
@@ -193,7 +195,7 @@ _SPECS = (
         "txn",
         expense_lines=True,
         doc_number=True,
-        refs=(Ref("AccountRef", ("Account",)), Ref("EntityRef", _PARTY)),
+        refs=(Ref("AccountRef", ("Account",)), Ref("EntityRef", PARTY)),
         required=("AccountRef", "PaymentType", "Line"),
         derived=frozenset({"TotalAmt"}),
     ),

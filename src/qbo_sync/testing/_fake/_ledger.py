@@ -23,6 +23,7 @@ from qbo_sync.testing._fake._core_feeds import cdc, run_batch, run_query_text, w
 from qbo_sync.testing._fake._core_realm import Realm
 from qbo_sync.testing._fake._core_time import response_time
 from qbo_sync.testing._fake._entities import BY_NAME, EntitySpec, spec_for
+from qbo_sync.testing._fake._wire import fault_envelope
 
 __all__ = ["ChangeEvent", "CoreResponse", "Ledger", "LedgerStats"]
 
@@ -34,12 +35,11 @@ _MAX_BATCH_REQUEST_ID = 36
 
 @attrs.frozen
 class CoreResponse:
-    """What the ledger answers: status, body bytes, content type and extra headers."""
+    """What the ledger answers: status, body bytes and content type."""
 
     status: int
     body: bytes
     content_type: str = _JSON
-    headers: Mapping[str, str] = attrs.field(factory=lambda: MappingProxyType({}))
 
     def json(self) -> Any:
         """The body parsed with ``qbo_sync._json.loads`` (money as Decimal)."""
@@ -170,14 +170,13 @@ class Ledger:
 
     # -- the request entry point ---------------------------------------------------
 
-    def handle(  # noqa: PLR0917 - the seam FakeQBO calls is positional
+    def handle(
         self,
         realm_id: str,
         method: str,
         path: str,
         params: Mapping[str, str],
         body: bytes,
-        headers: Mapping[str, str],
     ) -> CoreResponse:
         """Answer one accounting API request.
 
@@ -186,8 +185,7 @@ class Ledger:
             method: ``GET`` or ``POST``.
             path: What follows ``/v3/company/{realmId}/`` (``invoice/12``).
             params: Query parameters (``minorversion``, ``requestid``, ``operation``...).
-            body: The raw request body.
-            headers: Request headers (only ``Content-Type`` is looked at).
+            body: The raw request body (JSON, or the query text for ``query``).
 
         Returns:
             The response; faults come back as QBO's ``{"Fault": ...}`` bodies,
@@ -422,11 +420,10 @@ class Ledger:
         return CoreResponse(200, _json.dumps(payload))
 
     def _entity(self, realm: Realm, spec: EntitySpec, data: dict[str, Any]) -> CoreResponse:
-        body = data if data.get("status") == "Deleted" else realm.render(spec, data)
-        return self._ok({spec.name: body})
+        return self._ok({spec.name: realm.render(spec, data)})
 
     def _fault(self, fault: faults.FaultError) -> CoreResponse:
-        payload = {"Fault": fault.fault(), "time": response_time(self._clock())}
+        payload = fault_envelope(fault.fault(), now=self._clock())
         return CoreResponse(fault.status, _json.dumps(payload))
 
 

@@ -74,10 +74,12 @@ class RealmLimiter:
 
     def release(self, realm_id: str) -> None:
         """End a request admitted by :meth:`try_acquire`."""
-        if not self.config.enabled:
-            return
+        # Not skipped when limits are off: they may have been turned off (or on)
+        # while the request ran, and a count left behind would throttle forever.
         with self._lock:
-            self._in_flight[realm_id] = max(0, self._in_flight.get(realm_id, 0) - 1)
+            count = self._in_flight.get(realm_id, 0)
+            if count:
+                self._in_flight[realm_id] = count - 1
 
     def in_flight(self, realm_id: str) -> int:
         """Requests currently running for ``realm_id``."""

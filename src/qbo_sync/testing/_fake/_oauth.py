@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import json
 import secrets
 import threading
 from collections import deque
@@ -26,7 +25,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from qbo_sync import _json
 from qbo_sync.errors import ConfigurationError
 from qbo_sync.testing._fake._clock import Clock
-from qbo_sync.testing._fake._wire import Reply, intuit_tid
+from qbo_sync.testing._fake._wire import Reply, intuit_tid, json_reply, text_reply
 
 __all__ = ["INTUIT_ENDPOINTS", "OAuthConfig", "OAuthServer"]
 
@@ -43,11 +42,9 @@ INTUIT_ENDPOINTS = {
 SANDBOX_USERINFO = "https://sandbox-accounts.platform.intuit.com/v1/openid_connect/userinfo"
 ACCOUNTING_SCOPES = frozenset({"com.intuit.quickbooks.accounting", "com.intuit.quickbooks.payment"})
 OIDC_SCOPES = frozenset({"openid", "profile", "email", "phone", "address"})
-TOKEN_HEADERS = (
-    ("Content-Type", "application/json;charset=UTF-8"),
-    ("Cache-Control", "no-cache, no-store"),
-    ("Pragma", "no-cache"),
-)
+_JSON_UTF8 = "application/json;charset=UTF-8"
+#: Token endpoint answers are never cached (RFC 6749 5.1), and Intuit says so.
+TOKEN_HEADERS: Mapping[str, str] = {"Cache-Control": "no-cache, no-store", "Pragma": "no-cache"}
 HARD_EXPIRY_HEADER = "x-include-refresh-token-hard-expires-in"
 
 
@@ -135,16 +132,16 @@ class AccessCheck:
     detail: str
 
 
+def _token_json(status: int, payload: Mapping[str, Any]) -> Reply:
+    return json_reply(status, payload, headers=TOKEN_HEADERS, content_type=_JSON_UTF8)
+
+
 def _oauth_error(status: int, error: str, description: str | None = None) -> Reply:
     payload: dict[str, str] = {}
     if description is not None:
         payload["error_description"] = description
     payload["error"] = error
-    return Reply(
-        status=status,
-        headers=(*TOKEN_HEADERS, ("intuit_tid", intuit_tid())),
-        body=_json.dumps(payload),
-    )
+    return _token_json(status, payload)
 
 
 class OAuthServer:
@@ -329,7 +326,7 @@ class OAuthServer:
         if client is None:
             return _oauth_error(401, "invalid_client")
         try:
-            payload = json.loads(body or b"{}")
+            payload = _json.loads(body or b"{}")
             token = payload["token"] if isinstance(payload, dict) else None
         except (ValueError, KeyError):
             token = None
@@ -350,7 +347,10 @@ class OAuthServer:
 
     def userinfo(self, authorization: str | None) -> Reply:
         """``GET /v1/openid_connect/userinfo``: OpenID claims for the bearer's user."""
-        token = (authorization or "")[7:].strip() if authorization else ""
+        scheme, _, token = (authorization or "").strip().partition(" ")
+        if scheme.lower() != "bearer":
+            token = ""
+        token = token.strip()
         with self._lock:
             access = self._access.get(token)
             grant = self._grants.get(access.grant_id) if access and access.grant_id else None
@@ -386,11 +386,7 @@ class OAuthServer:
                 "postalCode": "94043",
                 "country": "US",
             }
-        return Reply(
-            status=200,
-            headers=(("Content-Type", "application/json"), ("intuit_tid", intuit_tid())),
-            body=_json.dumps(claims),
-        )
+        return json_reply(200, claims)
 
     def discovery(self, base_url: str | None, *, sandbox: bool) -> dict[str, Any]:
         """The OpenID discovery document, pointing at ``base_url`` when given."""
@@ -535,11 +531,7 @@ class OAuthServer:
                     "at_hash": _at_hash(access),
                 }
             )
-        return Reply(
-            status=200,
-            headers=(*TOKEN_HEADERS, ("intuit_tid", intuit_tid())),
-            body=_json.dumps(payload),
-        )
+        return _token_json(200, payload)
 
     def _id_signer(self) -> _IdTokenSigner:
         # An RSA key costs ~50 ms, so it is made only once someone asks for OpenID.
@@ -595,8 +587,4 @@ def _redirect(redirect_uri: str, **params: str) -> Reply:
 
 def _error_page(status: int, message: str) -> Reply:
     body = f"<html><body><h1>Error</h1><p>{message}</p></body></html>"
-    return Reply(
-        status=status,
-        headers=(("Content-Type", "text/html;charset=UTF-8"), ("intuit_tid", intuit_tid())),
-        body=body.encode(),
-    )
+    return text_reply(status, body, content_type="text/html;charset=UTF-8")

@@ -31,6 +31,10 @@ from qbo_sync.testing._fake._entities import EntitySpec, spec_for
 __all__ = ["Condition", "Query", "lookup_keys", "parse_query", "project", "run_query"]
 
 MAX_RESULTS = 1000
+#: Property names by their lower-case spelling, per entity (query names are case-insensitive).
+_FIELDS_BY_LOWER = {
+    entity: {field.lower(): field for field in fields} for entity, fields in KNOWN_FIELDS.items()
+}
 DEFAULT_RESULTS = 100
 _TOKEN = re.compile(
     r"""\s*(?:
@@ -151,11 +155,7 @@ def _property(tokens: _Tokens, spec: EntitySpec) -> tuple[str, ...]:
     path = tuple(text.split("."))
     if any(not part for part in path):
         raise faults.query_parse(f"malformed property {text!r}")
-    known = {name.lower(): name for name in KNOWN_FIELDS[spec.name]}
-    head = known.get(path[0].lower())
-    if head is None:
-        raise faults.query_invalid(f"property '{text}' is not queryable for {spec.name}")
-    return (head, *path[1:])
+    return (_check_field(spec, path[0], text), *path[1:])
 
 
 def _integer(tokens: _Tokens, what: str) -> int:
@@ -230,11 +230,11 @@ def parse_query(text: str) -> Query:
     return Query(spec, count, fields, tuple(where), tuple(order), max(start, 1), max_results)
 
 
-def _check_field(spec: EntitySpec, name: str) -> str:
-    known = {field.lower(): field for field in KNOWN_FIELDS[spec.name]}
-    field = known.get(name.lower())
+def _check_field(spec: EntitySpec, name: str, shown: str | None = None) -> str:
+    """The schema's spelling of property ``name`` (case-insensitive), else fault 4001."""
+    field = _FIELDS_BY_LOWER[spec.name].get(name.lower())
     if field is None:
-        raise faults.query_invalid(f"property '{name}' is not queryable for {spec.name}")
+        raise faults.query_invalid(f"property '{shown or name}' is not queryable for {spec.name}")
     return field
 
 

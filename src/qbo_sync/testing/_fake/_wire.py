@@ -9,21 +9,23 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 import attrs
 
 from qbo_sync import _json
+from qbo_sync.testing._fake._core_time import response_time
 
 __all__ = [
     "Reply",
     "auth_failed",
     "authorization_failed",
+    "fault_envelope",
     "intuit_tid",
     "json_reply",
-    "qbo_time",
     "server_error",
+    "text_reply",
     "throttled",
 ]
 
@@ -58,11 +60,6 @@ def intuit_tid() -> str:
     return f"1-{secrets.token_hex(4)}-{secrets.token_hex(12)}"
 
 
-def qbo_time(moment: datetime) -> str:
-    """``2026-01-05T09:00:00.000+00:00``: QBO's envelope ``time`` format."""
-    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds")
-
-
 def json_reply(
     status: int,
     payload: Any,
@@ -75,6 +72,27 @@ def json_reply(
     if headers:
         pairs.extend(headers.items())
     return Reply(status=status, headers=tuple(pairs), body=_json.dumps(payload))
+
+
+def text_reply(status: int, text: str, *, content_type: str = "text/plain") -> Reply:
+    """A plain-text or HTML reply with an ``intuit_tid`` header."""
+    return Reply(
+        status=status,
+        headers=(("Content-Type", content_type), ("intuit_tid", intuit_tid())),
+        body=text.encode(),
+    )
+
+
+def fault_envelope(fault: Mapping[str, Any], *, now: datetime) -> dict[str, Any]:
+    """``{"Fault": fault, "time": ...}``: QBO's fault body, time in Pacific with milliseconds."""
+    return {"Fault": fault, "time": response_time(now)}
+
+
+def _gateway_fault(
+    status: int, code: str, *, message: str, detail: str, fault_type: str, now: datetime
+) -> Reply:
+    error = {"Message": message, "Detail": detail, "code": code}
+    return json_reply(status, fault_envelope({"Error": [error], "type": fault_type}, now=now))
 
 
 def auth_failed(detail: str, *, now: datetime) -> Reply:
@@ -115,64 +133,42 @@ def auth_failed(detail: str, *, now: datetime) -> Reply:
 
 def authorization_failed(*, now: datetime) -> Reply:
     """403 / 3100 ApplicationAuthorizationFailed (recorded in ``qbo_rails/auth/forbidden.yml``)."""
-    body = {
-        "Fault": {
-            "Error": [
-                {
-                    "Message": "message=ApplicationAuthorizationFailed; errorCode=003100; "
-                    "statusCode=403",
-                    "Detail": "",
-                    "code": "3100",
-                }
-            ],
-            "type": "SERVICE",
-        },
-        "time": qbo_time(now),
-    }
-    return json_reply(403, body)
+    return _gateway_fault(
+        403,
+        "3100",
+        message="message=ApplicationAuthorizationFailed; errorCode=003100; statusCode=403",
+        detail="",
+        fault_type="SERVICE",
+        now=now,
+    )
 
 
 def throttled(*, now: datetime) -> Reply:
     """429 / 3001 ThrottleExceeded (facts sheet 3.3)."""
-    body = {
-        "Fault": {
-            "Error": [
-                {
-                    "Message": "message=ThrottleExceeded; errorCode=003001; statusCode=429",
-                    "Detail": "The request limit was reached. Try again later",
-                    "code": "3001",
-                }
-            ],
-            "type": "SERVICE",
-        },
-        "time": qbo_time(now),
-    }
-    return json_reply(429, body)
+    return _gateway_fault(
+        429,
+        "3001",
+        message="message=ThrottleExceeded; errorCode=003001; statusCode=429",
+        detail="The request limit was reached. Try again later",
+        fault_type="SERVICE",
+        now=now,
+    )
 
 
 def server_error(status: int, *, now: datetime) -> Reply:
-    """A 5xx the way QBO's gateway sends one: a SystemFault body for 500, plain text else."""
+    """A 5xx the way QBO's gateway sends one: a SystemFault body for 500, HTML else."""
     if status == 500:
-        body = {
-            "Fault": {
-                "Error": [
-                    {
-                        "Message": "An application error has occurred while processing your "
-                        "request",
-                        "Detail": "System Failure Error: An unexpected error occurred while "
-                        "accessing or saving your data. Please wait a few minutes and try again.",
-                        "code": "10000",
-                    }
-                ],
-                "type": "SystemFault",
-            },
-            "time": qbo_time(now),
-        }
-        return json_reply(500, body)
+        return _gateway_fault(
+            500,
+            "10000",
+            message="An application error has occurred while processing your request",
+            detail="System Failure Error: An unexpected error occurred while accessing or saving "
+            "your data. Please wait a few minutes and try again.",
+            fault_type="SystemFault",
+            now=now,
+        )
     text = {502: "502 Bad Gateway", 503: "503 Service Unavailable", 504: "504 Gateway Time-out"}
     message = text.get(status, f"{status} Error")
-    return Reply(
-        status=status,
-        headers=(("Content-Type", "text/html"), ("intuit_tid", intuit_tid())),
-        body=f"<html><body><h1>{message}</h1></body></html>".encode(),
+    return text_reply(
+        status, f"<html><body><h1>{message}</h1></body></html>", content_type="text/html"
     )

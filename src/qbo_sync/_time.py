@@ -1,15 +1,18 @@
-"""Timestamps as Intuit writes them in webhook bodies.
+"""Timestamps as Intuit writes them, in API bodies and in webhook bodies.
 
-Seen in Intuit's own samples: ``2016-10-05T03:09:04.000Z``,
+Seen in real traffic and Intuit's samples: ``2020-09-29T05:58:07-07:00``,
+``2020-09-29T05:58:07.300-07:00``, ``2016-10-05T03:09:04.000Z``,
 ``2015-10-05T14:42:19-0700`` (offset without a colon) and
 ``2025-10-07T19:59:07.034359333Z`` (nanoseconds). ``datetime.fromisoformat``
-on Python 3.10 reads none of these, hence this small parser.
+on Python 3.10 reads only some of these, so every part of qbo_sync that reads
+a timestamp (models, client, webhooks) uses this one parser. The fake QBO
+keeps its own on purpose: it is an independent check of the client.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone, tzinfo
 
 __all__ = ["parse_timestamp"]
 
@@ -25,11 +28,13 @@ _TIMESTAMP = re.compile(
 )
 
 
-def parse_timestamp(text: str) -> datetime:
-    """Read an ISO 8601 timestamp into an aware datetime.
+def parse_timestamp(text: str, *, naive_as: tzinfo | None = timezone.utc) -> datetime:
+    """Read an ISO 8601 timestamp into a datetime.
 
     Fractions beyond microseconds are truncated. A timestamp without an
-    offset is read as UTC (Intuit's timestamps are UTC or carry an offset).
+    offset is read in ``naive_as`` (UTC by default: Intuit's timestamps are
+    UTC or carry an offset); ``naive_as=None`` keeps it naive, as the models
+    do so that a naive value a caller set survives a round trip.
 
     Raises:
         ValueError: If ``text`` is not such a timestamp or names an
@@ -39,7 +44,7 @@ def parse_timestamp(text: str) -> datetime:
     if match is None:
         raise ValueError(f"not an ISO 8601 timestamp: {text[:40]!r}")
     fraction = (match["fraction"] or "").ljust(6, "0")[:6]
-    tz = timezone.utc
+    tz: tzinfo | None = naive_as if match["offset"] is None else timezone.utc
     if match["sign"]:
         delta = timedelta(hours=int(match["oh"]), minutes=int(match["om"] or 0))
         if delta >= timedelta(hours=24):
