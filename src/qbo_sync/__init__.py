@@ -2,7 +2,7 @@
 
 The names most code needs are re-exported here; the subpackages
 (``qbo_sync.models``, ``qbo_sync.errors``, ``qbo_sync.http``,
-``qbo_sync.storage``, ``qbo_sync.auth``, ``qbo_sync.health``,
+``qbo_sync.storage``, ``qbo_sync.mapping``, ``qbo_sync.sync``, ``qbo_sync.auth``, ``qbo_sync.health``,
 ``qbo_sync.webhooks``, ``qbo_sync.testing``) hold the rest.
 
 ``SQLAlchemyStore`` is imported lazily, so ``import qbo_sync`` works without
@@ -19,6 +19,7 @@ from qbo_sync.auth import OAuthConfig, OAuthManager
 from qbo_sync.client import QBOClient, Query
 from qbo_sync.errors import QBOError
 from qbo_sync.storage import MemoryStore, SQLiteStore
+from qbo_sync.sync import SyncEngine, SyncReport
 
 if TYPE_CHECKING:
     from qbo_sync.storage import SQLAlchemyStore
@@ -33,6 +34,8 @@ __all__ = [
     "Query",
     "SQLAlchemyStore",
     "SQLiteStore",
+    "SyncEngine",
+    "SyncReport",
     "__version__",
 ]
 

@@ -28,9 +28,10 @@ QBOError
 │   ├── EncryptionKeyError      tokens cannot be decrypted with the configured keys
 │   ├── ConflictError           a compare-and-swap lost the race
 │   └── LockTimeoutError        a storage lock was not acquired in time (also ``TimeoutError``)
-└── WebhookError                a webhook delivery was rejected (also ``ValueError``)
-    ├── SignatureError          missing, malformed or wrong ``intuit-signature``
-    └── WebhookPayloadError     the body is not a notification we can read
+├── WebhookError                a webhook delivery was rejected (also ``ValueError``)
+│   ├── SignatureError          missing, malformed or wrong ``intuit-signature``
+│   └── WebhookPayloadError     the body is not a notification we can read
+└── MappingError                a local record cannot be turned into a QBO write (also ``ValueError``)
 ```
 
 Secrets (tokens, client secrets, verifier tokens) never appear in the text of
@@ -56,6 +57,7 @@ __all__ = [
     "FaultDetail",
     "InvalidGrantError",
     "LockTimeoutError",
+    "MappingError",
     "NotFoundError",
     "OAuthError",
     "PayloadError",
@@ -311,3 +313,35 @@ class SignatureError(WebhookError):
 
 class WebhookPayloadError(WebhookError):
     """The webhook body is not valid JSON or not a known notification format."""
+
+
+class MappingError(QBOError, ValueError):
+    """A local record cannot be mapped to a QBO entity; nothing was sent for it.
+
+    The sync engine turns it into a failed outcome for that one record.
+
+    Attributes:
+        reason: A machine-readable reason code: ``mapping_missing`` (an
+            account, tax code or item mapping is not set),
+            ``dependency_missing`` (a customer, item or invoice it needs is
+            not in QBO), ``invalid_record`` (the record itself is wrong).
+        entity: The QBO entity name of the record (``"Invoice"``).
+        local_id: The product's id of the record.
+        field: The local field at fault (``"lines[2].tax_code"``), if one is.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        reason: str,
+        entity: str | None = None,
+        local_id: str | None = None,
+        field: str | None = None,
+        **kwargs: object,
+    ) -> None:
+        self.reason = reason
+        self.entity = entity
+        self.local_id = local_id
+        self.field = field
+        super().__init__(message, **kwargs)  # type: ignore[arg-type]

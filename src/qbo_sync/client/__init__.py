@@ -22,7 +22,7 @@ from qbo_sync.client._services import (
     TransactionService,
 )
 from qbo_sync.client._transport import ApiResponse
-from qbo_sync.client._types import Deletion, ResponseInfo
+from qbo_sync.client._types import Deletion, RequestStats, ResponseInfo
 
 __all__ = [
     "BATCH_MAX",
@@ -41,6 +41,7 @@ __all__ = [
     "QBOClient",
     "Query",
     "ReadOnlyService",
+    "RequestStats",
     "ResponseInfo",
     "SalesDocumentService",
     "SalesReceiptService",

@@ -57,7 +57,7 @@ from qbo_sync.client._services import (
     TransactionService,
 )
 from qbo_sync.client._transport import ApiResponse, Sender
-from qbo_sync.client._types import ResponseInfo, parse_qbo_datetime
+from qbo_sync.client._types import RequestStats, ResponseInfo, parse_qbo_datetime
 from qbo_sync.errors import PayloadError, QueryError, ValidationError
 from qbo_sync.http import Pacer, RealmPacer, RetryPolicy, StaticTokenProvider, TokenProvider
 
@@ -205,6 +205,11 @@ class QBOClient:
     def last_response(self) -> ResponseInfo | None:
         """Facts (``intuit_tid``, status, ``requestid``) about this thread's last response."""
         return self._sender.last_response
+
+    @property
+    def stats(self) -> RequestStats:
+        """Counters of what this client sent (every attempt, across threads)."""
+        return self._sender.stats()
 
     @property
     def last_intuit_tid(self) -> str | None:
@@ -487,6 +492,7 @@ class QBOClient:
         *,
         max_lookback: dt.timedelta | _Default | None = _Default.CLIENT,
         cap: int = CDC_CAP,
+        follow_capped: bool = True,
         raw: bool = False,
     ) -> CdcResult:
         """Everything changed (and deleted) since ``changed_since``, per entity.
@@ -500,6 +506,10 @@ class QBOClient:
             changed_since: An aware datetime, at most ``max_lookback`` ago.
             max_lookback: Overrides the client's ``cdc_max_lookback`` for this call.
             cap: QBO's per-entity cap (tests lower it).
+            follow_capped: ``False`` sends one request only: an entity that
+                reached the cap is listed in ``capped`` with what came back,
+                and the caller reads the rest another way (the sync engine
+                falls back to a paged query, which streams).
             raw: Return wire dicts instead of model entities.
 
         Raises:
@@ -524,6 +534,10 @@ class QBOClient:
             for name in wanted:
                 rows = by_lower.get(name.lower(), [])
                 acc.add(name, rows, response.intuit_tid)
+                if not follow_capped:
+                    if len(rows) >= cap:
+                        capped.add(name)
+                    continue
                 nxt = split_point(name, since, rows, cap=cap)
                 if nxt is not None:
                     capped.add(name)

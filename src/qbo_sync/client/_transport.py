@@ -24,7 +24,7 @@ import httpx
 
 from qbo_sync import _json
 from qbo_sync.client._request import ApiRequest
-from qbo_sync.client._types import ResponseInfo
+from qbo_sync.client._types import RequestStats, ResponseInfo
 from qbo_sync.errors import PayloadError, ThrottledError, TransportError
 from qbo_sync.http import (
     Pacer,
@@ -90,6 +90,23 @@ class Sender:
         self.minor_version = minor_version
         self.user_agent = user_agent
         self._local = threading.local()
+        self._counts_lock = threading.Lock()
+        self._requests = 0
+        self._batches = 0
+        self._throttled = 0
+
+    def stats(self) -> RequestStats:
+        """A snapshot of the request counters."""
+        with self._counts_lock:
+            return RequestStats(
+                requests=self._requests, batch_requests=self._batches, throttled=self._throttled
+            )
+
+    def _count(self, *, batch: bool = False, throttled: bool = False) -> None:
+        with self._counts_lock:
+            self._requests += int(not throttled)
+            self._batches += int(batch)
+            self._throttled += int(throttled)
 
     @property
     def last_response(self) -> ResponseInfo | None:
@@ -118,6 +135,7 @@ class Sender:
             try:
                 response = self.http.send(self._build(req, token))
                 response.read()
+                self._count(batch=req.batch)
             except httpx.TimeoutException as exc:
                 raise TransportError(
                     f"{req.method} {req.path} timed out ({type(exc).__name__})"
@@ -150,6 +168,7 @@ class Sender:
             error = error_from_response(response.status_code, response.headers, response.content)
             if error is not None:
                 if isinstance(error, ThrottledError):
+                    self._count(throttled=True)
                     self.pacer.note_throttled(self.realm_id, error.retry_after)
                 _log.debug("%s %s -> %s intuit_tid=%s", req.method, req.path,
                            response.status_code, error.intuit_tid)

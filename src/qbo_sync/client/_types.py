@@ -11,7 +11,7 @@ import attrs
 from qbo_sync._time import parse_timestamp
 from qbo_sync.errors import PayloadError
 
-__all__ = ["Deletion", "ResponseInfo", "parse_qbo_datetime"]
+__all__ = ["Deletion", "RequestStats", "ResponseInfo", "parse_qbo_datetime"]
 
 
 def parse_qbo_datetime(value: object, *, where: str = "time") -> dt.datetime | None:
@@ -98,3 +98,25 @@ class ResponseInfo:
     path: str
     request_id: str | None = None
     attempts: int = 1
+
+
+@attrs.frozen
+class RequestStats:
+    """What a client has sent so far; subtract two snapshots for one run's share.
+
+    Attributes:
+        requests: HTTP requests sent, retries included.
+        batch_requests: Of those, ``POST batch`` requests.
+        throttled: Of those, answers that were a throttle (429 / fault 3001).
+    """
+
+    requests: int = 0
+    batch_requests: int = 0
+    throttled: int = 0
+
+    def __sub__(self, other: RequestStats) -> RequestStats:
+        return RequestStats(
+            requests=self.requests - other.requests,
+            batch_requests=self.batch_requests - other.batch_requests,
+            throttled=self.throttled - other.throttled,
+        )

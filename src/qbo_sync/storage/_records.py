@@ -280,12 +280,17 @@ class Cursor:
 
 @attrs.frozen(kw_only=True)
 class EntityCounts:
-    """What a run did to one entity type."""
+    """What a run did to one entity type.
+
+    ``matched`` was added with the sync engine; runs saved before read it as 0.
+    """
 
     created: int = attrs.field(default=0, validator=_non_negative)
     updated: int = attrs.field(default=0, validator=_non_negative)
     failed: int = attrs.field(default=0, validator=_non_negative)
     skipped: int = attrs.field(default=0, validator=_non_negative)
+    matched: int = attrs.field(default=0, validator=_non_negative)
+    """Linked to a record that already existed in QBO (nothing created)."""
 
 
 @attrs.frozen(kw_only=True)

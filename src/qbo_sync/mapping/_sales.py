@@ -1,0 +1,321 @@
+"""Mappers for sales transactions: invoices, credit memos and payments.
+
+Invoices and credit memos are matched by ``DocNumber`` (their number), read
+with ``DocNumber IN (...)`` queries of up to 100 numbers each. Payments have
+no natural key in QBO, so they are never matched, only created: the engine's
+``requestid`` discipline is what keeps them single.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any, ClassVar, TypeVar
+
+from qbo_sync import models
+from qbo_sync.client import Query
+from qbo_sync.errors import MappingError
+from qbo_sync.mapping._protocol import (
+    BaseMapper,
+    Dependency,
+    FieldGroup,
+    MapContext,
+    PullContext,
+)
+from qbo_sync.mapping._records import (
+    LocalCreditMemo,
+    LocalInvoice,
+    LocalLine,
+    LocalPayment,
+    LocalPaymentApplication,
+)
+
+__all__ = ["CreditMemoMapper", "InvoiceMapper", "PaymentMapper", "is_voided"]
+
+#: DocNumbers per candidate query (keeps the statement far below QBO's URL limits).
+DOC_NUMBERS_PER_QUERY = 100
+
+S = TypeVar("S", LocalInvoice, LocalCreditMemo)
+
+
+def is_voided(entity: Any) -> bool:
+    """Whether QBO voided the transaction: amounts zeroed and ``Voided`` noted (facts 5.4)."""
+    note = getattr(entity, "private_note", None) or ""
+    return note.startswith("Voided") and not getattr(entity, "total_amt", None)
+
+
+def _ref(value: str | None) -> models.Ref | None:
+    return models.Ref(value=value) if value is not None else None
+
+
+def _lines_to_qbo(
+    entity: str, local_id: str, lines: Sequence[LocalLine], ctx: MapContext
+) -> list[models.Line]:
+    if not lines:
+        raise MappingError(
+            f"{entity} {local_id} has no lines", reason="invalid_record",
+            entity=entity, local_id=local_id, field="lines",
+        )
+    out: list[models.Line] = []
+    for n, line in enumerate(lines):
+        tax = None
+        if line.tax_code is not None:
+            try:
+                tax = ctx.tax_code(line.tax_code)
+            except MappingError as exc:
+                exc.field = f"lines[{n}].tax_code"
+                raise
+        detail = models.SalesItemLineDetail(
+            item_ref=models.Ref(value=ctx.item(line.item_id)),
+            qty=line.quantity,
+            unit_price=line.unit_price,
+            tax_code_ref=_ref(tax),
+            service_date=line.service_date,
+        )
+        out.append(
+            models.SalesItemLine(
+                amount=line.amount, description=line.description, sales_item_line_detail=detail
+            )
+        )
+    return out
+
+
+def _lines_from_qbo(lines: Sequence[Any] | None, ctx: PullContext) -> tuple[LocalLine, ...]:
+    out: list[LocalLine] = []
+    for line in lines or ():
+        if not isinstance(line, models.SalesItemLine) or line.amount is None:
+            continue  # subtotal, discount and group lines are QBO's own
+        detail = line.sales_item_line_detail or models.SalesItemLineDetail()
+        item = detail.item_ref.value if detail.item_ref else None
+        out.append(
+            LocalLine(
+                item_id=(ctx.local_id("Item", item) or item) if item else None,
+                description=line.description,
+                quantity=detail.qty,
+                unit_price=detail.unit_price,
+                amount=line.amount,
+                tax_code=detail.tax_code_ref.value if detail.tax_code_ref else None,
+                service_date=detail.service_date,
+            )
+        )
+    return tuple(out)
+
+
+def _line_dependencies(customer_id: str, lines: Sequence[LocalLine]) -> list[Dependency]:
+    deps = [Dependency("Customer", customer_id)]
+    seen: set[str] = set()
+    for line in lines:
+        if line.item_id is not None and line.item_id not in seen:
+            seen.add(line.item_id)
+            deps.append(Dependency("Item", line.item_id))
+    return deps
+
+
+def _doc_queries(entity: str, numbers: Sequence[str | None]) -> list[Query]:
+    wanted = sorted({n for n in numbers if n})
+    return [
+        Query(entity).where_in("DocNumber", wanted[i : i + DOC_NUMBERS_PER_QUERY])
+        for i in range(0, len(wanted), DOC_NUMBERS_PER_QUERY)
+    ]
+
+
+def _customer_local(entity: Any, ctx: PullContext) -> str:
+    ref = entity.customer_ref.value if entity.customer_ref else None
+    return (ctx.local_id("Customer", ref) or ref) if ref else "unknown"
+
+
+_SALES_GROUPS = (
+    FieldGroup("customer", ("customer_id",), ("customer_ref",)),
+    FieldGroup("lines", ("lines",), ("line",)),
+)
+
+
+class InvoiceMapper(BaseMapper[LocalInvoice, models.Invoice]):
+    """:class:`LocalInvoice` <-> QBO ``Invoice``.
+
+    Writing one needs the ``income`` and ``accounts_receivable`` account
+    mappings (the account-mapping gate): without them every invoice fails
+    with ``mapping_missing`` and nothing is sent.
+    """
+
+    entity: ClassVar[str] = "Invoice"
+    record_type = LocalInvoice
+    field_groups: ClassVar[tuple[FieldGroup, ...]] = (
+        *_SALES_GROUPS,
+        FieldGroup(
+            "header",
+            ("number", "date", "due_date", "memo", "private_note", "email"),
+            ("doc_number", "txn_date", "due_date", "customer_memo", "private_note", "bill_email"),
+        ),
+    )
+
+    def dependencies(self, record: LocalInvoice) -> Sequence[Dependency]:
+        """The customer and every item on its lines."""
+        return _line_dependencies(record.customer_id, record.lines)
+
+    def to_qbo(self, record: LocalInvoice, ctx: MapContext) -> models.Invoice:
+        """The QBO invoice (the A/R account mapped for the realm is set on it)."""
+        ctx.account("income")
+        receivable = ctx.account("accounts_receivable")
+        return models.Invoice(
+            customer_ref=models.Ref(value=ctx.qbo_id("Customer", record.customer_id)),
+            line=_lines_to_qbo(self.entity, record.id, record.lines, ctx),
+            doc_number=record.number,
+            txn_date=record.date,
+            due_date=record.due_date,
+            customer_memo=models.MemoRef(value=record.memo) if record.memo else None,
+            private_note=record.private_note,
+            bill_email=models.EmailAddress(address=record.email) if record.email else None,
+            ar_account_ref=models.Ref(value=receivable),
+        )
+
+    def from_qbo(self, entity: models.Invoice, ctx: PullContext) -> LocalInvoice:
+        """The local invoice, with QBO's total and balance."""
+        qbo_id = entity.id or ""
+        return LocalInvoice(
+            id=ctx.local_id(self.entity, qbo_id) or qbo_id,
+            customer_id=_customer_local(entity, ctx),
+            lines=_lines_from_qbo(entity.line, ctx),
+            number=entity.doc_number,
+            date=entity.txn_date,
+            due_date=entity.due_date,
+            memo=entity.customer_memo.value if entity.customer_memo else None,
+            private_note=entity.private_note,
+            email=entity.bill_email.address if entity.bill_email else None,
+            voided=is_voided(entity),
+            total=entity.total_amt,
+            balance=entity.balance,
+        )
+
+    def match_keys(self, record: LocalInvoice) -> Sequence[str]:
+        """The invoice number."""
+        return (f"doc:{record.number}",) if record.number else ()
+
+    def qbo_match_keys(self, entity: models.Invoice) -> Sequence[str]:
+        """``DocNumber``."""
+        return (f"doc:{entity.doc_number}",) if entity.doc_number else ()
+
+    def candidate_queries(self, records: Sequence[LocalInvoice]) -> Sequence[Query]:
+        """``DocNumber IN (...)`` in chunks."""
+        return _doc_queries(self.entity, [r.number for r in records])
+
+
+class CreditMemoMapper(BaseMapper[LocalCreditMemo, models.CreditMemo]):
+    """:class:`LocalCreditMemo` <-> QBO ``CreditMemo`` (deleted, never voided)."""
+
+    entity: ClassVar[str] = "CreditMemo"
+    record_type = LocalCreditMemo
+    field_groups: ClassVar[tuple[FieldGroup, ...]] = (
+        *_SALES_GROUPS,
+        FieldGroup(
+            "header", ("number", "date", "memo"), ("doc_number", "txn_date", "customer_memo")
+        ),
+    )
+
+    def dependencies(self, record: LocalCreditMemo) -> Sequence[Dependency]:
+        """The customer and every item on its lines."""
+        return _line_dependencies(record.customer_id, record.lines)
+
+    def to_qbo(self, record: LocalCreditMemo, ctx: MapContext) -> models.CreditMemo:
+        """The QBO credit memo."""
+        ctx.account("income")
+        return models.CreditMemo(
+            customer_ref=models.Ref(value=ctx.qbo_id("Customer", record.customer_id)),
+            line=_lines_to_qbo(self.entity, record.id, record.lines, ctx),
+            doc_number=record.number,
+            txn_date=record.date,
+            customer_memo=models.MemoRef(value=record.memo) if record.memo else None,
+        )
+
+    def from_qbo(self, entity: models.CreditMemo, ctx: PullContext) -> LocalCreditMemo:
+        """The local credit memo, with QBO's total and remaining credit."""
+        qbo_id = entity.id or ""
+        return LocalCreditMemo(
+            id=ctx.local_id(self.entity, qbo_id) or qbo_id,
+            customer_id=_customer_local(entity, ctx),
+            lines=_lines_from_qbo(entity.line, ctx),
+            number=entity.doc_number,
+            date=entity.txn_date,
+            memo=entity.customer_memo.value if entity.customer_memo else None,
+            total=entity.total_amt,
+            remaining_credit=entity.remaining_credit,
+        )
+
+    def match_keys(self, record: LocalCreditMemo) -> Sequence[str]:
+        """The credit memo number."""
+        return (f"doc:{record.number}",) if record.number else ()
+
+    def qbo_match_keys(self, entity: models.CreditMemo) -> Sequence[str]:
+        """``DocNumber``."""
+        return (f"doc:{entity.doc_number}",) if entity.doc_number else ()
+
+    def candidate_queries(self, records: Sequence[LocalCreditMemo]) -> Sequence[Query]:
+        """``DocNumber IN (...)`` in chunks."""
+        return _doc_queries(self.entity, [r.number for r in records])
+
+
+class PaymentMapper(BaseMapper[LocalPayment, models.Payment]):
+    """:class:`LocalPayment` <-> QBO ``Payment``, applied to invoices by local id."""
+
+    entity: ClassVar[str] = "Payment"
+    record_type = LocalPayment
+    field_groups: ClassVar[tuple[FieldGroup, ...]] = (
+        FieldGroup("customer", ("customer_id",), ("customer_ref",)),
+        FieldGroup("amounts", ("amount", "applied_to"), ("total_amt", "line")),
+        FieldGroup(
+            "header", ("date", "reference", "memo"), ("txn_date", "payment_ref_num", "private_note")
+        ),
+    )
+
+    def dependencies(self, record: LocalPayment) -> Sequence[Dependency]:
+        """The customer and every invoice it pays."""
+        deps = [Dependency("Customer", record.customer_id)]
+        deps.extend(Dependency("Invoice", a.invoice_id) for a in record.applied_to)
+        return deps
+
+    def to_qbo(self, record: LocalPayment, ctx: MapContext) -> models.Payment:
+        """The QBO payment; applying more than was received fails the record."""
+        applied = sum((a.amount for a in record.applied_to), Decimal(0))
+        if applied > record.amount:
+            raise MappingError(
+                f"Payment {record.id} applies {applied} but received {record.amount}",
+                reason="invalid_record", entity=self.entity, local_id=record.id,
+                field="applied_to",
+            )
+        lines = [
+            models.PaymentLine(
+                amount=a.amount,
+                linked_txn=[
+                    models.LinkedTxn(txn_id=ctx.qbo_id("Invoice", a.invoice_id), txn_type="Invoice")
+                ],
+            )
+            for a in record.applied_to
+        ]
+        return models.Payment(
+            customer_ref=models.Ref(value=ctx.qbo_id("Customer", record.customer_id)),
+            total_amt=record.amount,
+            txn_date=record.date,
+            payment_ref_num=record.reference,
+            private_note=record.memo,
+            line=lines,
+        )
+
+    def from_qbo(self, entity: models.Payment, ctx: PullContext) -> LocalPayment:
+        """The local payment; applications to invoices carry the local invoice ids."""
+        qbo_id = entity.id or ""
+        applied: list[LocalPaymentApplication] = []
+        for line in entity.line or ():
+            for txn in line.linked_txn or ():
+                if txn.txn_type == "Invoice" and txn.txn_id and line.amount is not None:
+                    local = ctx.local_id("Invoice", txn.txn_id) or txn.txn_id
+                    applied.append(LocalPaymentApplication(invoice_id=local, amount=line.amount))
+        return LocalPayment(
+            id=ctx.local_id(self.entity, qbo_id) or qbo_id,
+            customer_id=_customer_local(entity, ctx),
+            amount=entity.total_amt if entity.total_amt is not None else Decimal(0),
+            date=entity.txn_date,
+            applied_to=tuple(applied),
+            reference=entity.payment_ref_num,
+            memo=entity.private_note,
+            voided=is_voided(entity),
+        )
