@@ -1,7 +1,7 @@
 """Convert qbo_api's Ruby VCR cassettes into vcrpy cassettes.
 
 Reads the real recorded QBO sandbox traffic in
-``shared/qbo-real-samples/qbo_api/vcr`` (Ruby VCR ``http_interactions``
+``tests/data/real/qbo_api/vcr`` (Ruby VCR ``http_interactions``
 format) and writes vcrpy cassettes (``version: 1``, ``interactions:``) under
 ``tests/cassettes/qbo_api/``. See ``tests/cassettes/README.md`` for what is
 changed and why. Run from the project root::
@@ -22,7 +22,7 @@ from urllib.parse import urlsplit, urlunsplit
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_SAMPLES = ROOT.parent / "shared" / "qbo-real-samples"
+DEFAULT_SAMPLES = ROOT / "tests" / "data" / "real"
 DEFAULT_OUT = ROOT / "tests" / "cassettes"
 
 #: The realm id that replaces the source's ``-COMPANY_ID-`` placeholder.

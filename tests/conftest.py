@@ -6,16 +6,15 @@ from pathlib import Path
 
 import pytest
 
+#: The repository root (the folder holding pyproject.toml).
 ROOT = Path(__file__).resolve().parent.parent
-#: The real recorded QBO traffic shipped beside the project (../shared).
-SAMPLES = (ROOT.parent / "shared" / "qbo-real-samples").resolve()
-#: Intuit's XSD files.
-SCHEMA = (ROOT.parent / "shared" / "qbo-schema").resolve()
+#: Real recorded QBO traffic the tests replay, kept in the repository with each
+#: source's licence and a provenance table (tests/data/real/SOURCES.md). The one
+#: place tests name it; tests/core/test_self_contained.py keeps it inside ROOT.
+REAL_SAMPLES = ROOT / "tests" / "data" / "real"
 
 
 @pytest.fixture(scope="session")
 def samples_dir() -> Path:
-    """The real-samples folder; fails loudly if the checkout lacks it."""
-    if not SAMPLES.is_dir():
-        pytest.fail(f"real QBO samples not found at {SAMPLES} (shared/ must sit beside the repo)")
-    return SAMPLES
+    """The in-repository real-samples folder (``REAL_SAMPLES``)."""
+    return REAL_SAMPLES

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -32,14 +31,14 @@ import attrs
 import httpx
 import pytest
 import yaml
+from tests.conftest import REAL_SAMPLES
 
 from qbo_sync.errors import DuplicateNameError
 from qbo_sync.testing import FakeClock, FakeQBO
 from qbo_sync.testing._fake._core_schema import KNOWN_FIELDS
 from qbo_sync.testing._fake._entities import BY_NAME
 
-SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "qbo-real-samples"
-VCR = SAMPLES / "qbo_api" / "vcr"
+VCR = REAL_SAMPLES / "qbo_api" / "vcr"
 
 #: Entity keys that may be present on one side only: "Entity.path.Key" or "*.Key" -> why.
 ALLOWED_KEYS: dict[str, str] = {

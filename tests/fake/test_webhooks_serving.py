@@ -8,22 +8,20 @@ import hmac
 import json
 from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import httpx
 import pytest
+from tests.conftest import REAL_SAMPLES
 
 from qbo_sync.errors import ConfigurationError
 from qbo_sync.testing import FakeClock, FakeQBO, FakeQBOServer, sign
-
-SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "qbo-real-samples"
 
 
 def test_sign_matches_intuit_vector() -> None:
     """sign() reproduces the signature of Intuit's published .NET test vector."""
     vector = json.loads(
         (
-            SAMPLES / "QuickBooks-V3-DotNET-SDK/WebhooksService.Test/"
+            REAL_SAMPLES / "QuickBooks-V3-DotNET-SDK/WebhooksService.Test/"
             "WebhooksServiceTest.cs.signature_vector.json"
         ).read_text()
     )
@@ -77,7 +75,7 @@ def test_cloudevents_batched_by_flush(clock: FakeClock) -> None:
     assert fake.flush_webhooks() == 2
     events = json.loads(received[0])
     sample = json.loads(
-        (SAMPLES / "ballerina-asyncapi-triggers/qbo.customer.created.v1.json").read_text()
+        (REAL_SAMPLES / "ballerina-asyncapi-triggers/qbo.customer.created.v1.json").read_text()
     )
     assert [set(e) for e in events] == [set(sample[0])] * 2
     assert {e["type"] for e in events} == {"qbo.customer.created.v1"}

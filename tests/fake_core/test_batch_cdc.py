@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import yaml
+from tests.conftest import REAL_SAMPLES
 
 from qbo_sync import _json
-
-SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "qbo-real-samples"
 
 
 def test_batch_like_the_recording(api: Any) -> None:
     """The recorded mixed batch (batch/basic.yml) gets the same per-item outcomes."""
-    cassette = yaml.safe_load((SAMPLES / "qbo_api/vcr/batch/basic.yml").read_text())
+    cassette = yaml.safe_load((REAL_SAMPLES / "qbo_api/vcr/batch/basic.yml").read_text())
     interaction = cassette["http_interactions"][0]
     recorded = _json.loads(interaction["response"]["body"]["string"])["BatchItemResponse"]
     customer = api.customer("Dylan Sollfrank")

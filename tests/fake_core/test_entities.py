@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from tests.conftest import REAL_SAMPLES
 
 from qbo_sync import _json
 
-SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "qbo-real-samples"
-
 
 def _recorded_body(cassette: str, index: int) -> Any:
-    data = yaml.safe_load((SAMPLES / "qbo_api" / "vcr" / cassette).read_text())
+    data = yaml.safe_load((REAL_SAMPLES / "qbo_api" / "vcr" / cassette).read_text())
     return _json.loads(data["http_interactions"][index]["response"]["body"]["string"])
 
 

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from tests.conftest import REAL_SAMPLES
 
 from qbo_sync import _json, errors
-
-SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "qbo-real-samples"
 
 
 def test_fault_shape_matches_recorded_6240(api: Any) -> None:
     """A duplicate customer gets the recorded 6240 fault's keys, type and message."""
-    cassette = yaml.safe_load((SAMPLES / "qbo_api/vcr/error/validation.yml").read_text())
+    cassette = yaml.safe_load((REAL_SAMPLES / "qbo_api/vcr/error/validation.yml").read_text())
     recorded = _json.loads(cassette["http_interactions"][0]["response"]["body"]["string"])
     api.customer("Weiskopf Consulting")
     status, ours = api.call("POST", "customer", body={"DisplayName": "Weiskopf Consulting"})

@@ -14,13 +14,12 @@ import httpx
 import pytest
 import vcr
 import yaml
+from tests.conftest import REAL_SAMPLES, ROOT
 
 from qbo_sync import _json
 from qbo_sync.errors import AuthError, DuplicateNameError, QBOError, QueryError, ValidationError
 from qbo_sync.http import error_from_response, intuit_tid_from
 
-ROOT = Path(__file__).resolve().parents[2]
-SAMPLES = ROOT.parent / "shared" / "qbo-real-samples"
 CASSETTES = ROOT / "tests" / "cassettes"
 Reader = Callable[[Path], list[tuple[int, dict[str, str], bytes]]]
 
@@ -39,7 +38,7 @@ def _load_script() -> ModuleType:
 
 SCRIPT = _load_script()
 REALM_ID: str = SCRIPT.REALM_ID
-RENDERED: dict[str, str] = SCRIPT.render(SAMPLES)
+RENDERED: dict[str, str] = SCRIPT.render(REAL_SAMPLES)
 NAMES = sorted(RENDERED)
 
 
@@ -86,8 +85,8 @@ def test_vcrpy_format_and_uris(name: str) -> None:
 @pytest.mark.parametrize("name", NAMES)
 def test_bodies_byte_exact(name: str, ruby_responses: Reader) -> None:
     """Response bodies equal the source cassette's bytes (number text such as 337.50 kept)."""
-    source = (
-        SAMPLES / "qbo_api" / "vcr" / (name.removeprefix("qbo_api/").removesuffix(".yaml") + ".yml")
+    source = REAL_SAMPLES / "qbo_api" / "vcr" / (
+        name.removeprefix("qbo_api/").removesuffix(".yaml") + ".yml"
     )
     originals = ruby_responses(source)
     converted = _cassette(name)["interactions"]

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tests.conftest import REAL_SAMPLES
 
 from qbo_sync import _json
 from qbo_sync.errors import (
@@ -27,7 +28,6 @@ from qbo_sync.errors import (
 )
 from qbo_sync.http import error_class_for, error_from_fault, error_from_response
 
-SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "qbo-real-samples"
 Reader = Callable[[Path], list[tuple[int, dict[str, str], bytes]]]
 
 
@@ -101,7 +101,8 @@ def test_qbo_api_error_cassettes(
     tid: str,
 ) -> None:
     """Each recorded qbo_api error maps to the right class with every field read."""
-    recorded_status, headers, body = ruby_responses(SAMPLES / "qbo_api" / "vcr" / cassette)[index]
+    recorded = ruby_responses(REAL_SAMPLES / "qbo_api" / "vcr" / cassette)
+    recorded_status, headers, body = recorded[index]
     err = error_from_response(recorded_status, headers, body)
     _assert_error(
         err, cls, code=code, message=message, detail=detail, element=element,
@@ -114,7 +115,7 @@ def test_qbo_api_error_cassettes(
 
 def test_400_json_keeps_long_detail(ruby_responses: Reader) -> None:
     """The 2010 fault's long detail is kept whole (dotted class names are not 'tokens')."""
-    status, headers, body = ruby_responses(SAMPLES / "qbo_api/vcr/error/400_json.yml")[0]
+    status, headers, body = ruby_responses(REAL_SAMPLES / "qbo_api/vcr/error/400_json.yml")[0]
     err = error_from_response(status, headers, body)
     assert isinstance(err, ValidationError)
     assert type(err) is ValidationError
@@ -129,14 +130,14 @@ def test_400_json_keeps_long_detail(ruby_responses: Reader) -> None:
 
 def test_successful_interactions_give_none(ruby_responses: Reader) -> None:
     """A 200 without a fault (first interaction of error/400.yml) is not an error."""
-    status, headers, body = ruby_responses(SAMPLES / "qbo_api/vcr/error/400.yml")[0]
+    status, headers, body = ruby_responses(REAL_SAMPLES / "qbo_api/vcr/error/400.yml")[0]
     assert status == 200
     assert error_from_response(status, headers, body) is None
 
 
 def test_401_never_leaks_token(ruby_responses: Reader) -> None:
     """The expired token echoed by QBO appears nowhere in the error's text or repr."""
-    status, headers, body = ruby_responses(SAMPLES / "qbo_api/vcr/error/401.yml")[0]
+    status, headers, body = ruby_responses(REAL_SAMPLES / "qbo_api/vcr/error/401.yml")[0]
     assert b"AB01601390262" in body
     err = error_from_response(status, headers, body)
     assert err is not None
@@ -197,7 +198,7 @@ def test_xml_fault_fixtures(
     count: int,
 ) -> None:
     """XML faults (Intuit namespace) map by code alone, whatever the HTTP status."""
-    body = (SAMPLES / name).read_bytes()
+    body = (REAL_SAMPLES / name).read_bytes()
     # The files carry no status: a plain 400 must not override the fault code.
     err = error_from_response(400, {"Intuit-Tid": "tid-xml"}, body)
     _assert_error(
@@ -211,7 +212,7 @@ def test_xml_fault_fixtures(
 
 def test_no_detail_keeps_both_errors() -> None:
     """Both Error elements survive; the second keeps its own Detail."""
-    body = (SAMPLES / "qbo_api/fixtures/no_detail.xml").read_bytes()
+    body = (REAL_SAMPLES / "qbo_api/fixtures/no_detail.xml").read_bytes()
     err = error_from_response(401, {}, body)
     assert isinstance(err, AuthError)
     assert [e.code for e in err.errors] == ["3200", "3200"]
@@ -222,7 +223,7 @@ def test_no_detail_keeps_both_errors() -> None:
 
 def test_tax_service_duplicate_json() -> None:
     """quickbooks-ruby's JSON 6240 body: DuplicateNameError, empty element read as None."""
-    body = (SAMPLES / "quickbooks-ruby/json/tax_service_error_dup.json").read_bytes()
+    body = (REAL_SAMPLES / "quickbooks-ruby/json/tax_service_error_dup.json").read_bytes()
     err = error_from_response(400, {"intuit_tid": "t-1"}, body)
     _assert_error(
         err, DuplicateNameError, code="6240", message="Duplicate Name Exists Error",
@@ -235,19 +236,15 @@ def test_tax_service_duplicate_json() -> None:
 @pytest.mark.parametrize(
     ("name", "status", "embedded"),
     [
-        (
-            "issue-reports/python-quickbooks-issue-43.throttle_403_xml_for_json_request.json",
-            403,
-            "403",
-        ),
-        ("issue-reports/QuickBooks-V3-PHP-SDK-issue-54.throttle_429_xml.json", 429, "429"),
+        ("quickbooks-ruby/throttle_exceeded_error.xml", 403, "403"),
+        ("quickbooks-ruby/too_many_requests_error.xml", 429, "429"),
     ],
 )
-def test_issue_report_throttles(name: str, status: int, embedded: str) -> None:
-    """Throttling sent as XML to JSON requests, as 403 and as 429, is a ThrottledError."""
-    report = json.loads((SAMPLES / name).read_text(encoding="utf-8"))
-    assert report["response"]["status"] == status
-    body = report["response"]["body"].encode("utf-8")
+def test_xml_throttles_at_their_status(name: str, status: int, embedded: str) -> None:
+    """Throttling sent as XML (QBO does so even to JSON requests), as 403 and as 429, is a
+    ThrottledError at the status it came with."""
+    body = (REAL_SAMPLES / name).read_bytes()
+    assert f"statusCode={embedded}".encode() in body
     err = error_from_response(status, {"Content-Type": "application/xml"}, body)
     _assert_error(
         err, ThrottledError, code="3001",
@@ -301,7 +298,7 @@ def test_qbo_rails_xml_cassettes(
     tid: str,
 ) -> None:
     """qbo_rails' XML errors (some gzip bodies stored !binary) map with every field."""
-    recorded = ruby_responses(SAMPLES / "qbo_rails/qbo_rails" / cassette)
+    recorded = ruby_responses(REAL_SAMPLES / "qbo_rails/qbo_rails" / cassette)
     got_status, headers, body = recorded[index]
     assert got_status == status
     err = error_from_response(got_status, headers, body)
@@ -314,7 +311,7 @@ def test_qbo_rails_xml_cassettes(
 def test_qbo_rails_successes_are_not_errors(ruby_responses: Reader) -> None:
     """Every 200 in the qbo_rails cassettes (XML entities, gzip) parses as no error."""
     seen = 0
-    for path in sorted((SAMPLES / "qbo_rails").rglob("*.yml")):
+    for path in sorted((REAL_SAMPLES / "qbo_rails").rglob("*.yml")):
         for status, headers, body in ruby_responses(path):
             if status == 200:
                 seen += 1
@@ -323,7 +320,7 @@ def test_qbo_rails_successes_are_not_errors(ruby_responses: Reader) -> None:
 
 
 def _batch_items(ruby_responses: Reader) -> tuple[str, list[dict[str, Any]]]:
-    status, headers, body = ruby_responses(SAMPLES / "qbo_api/vcr/batch/basic.yml")[0]
+    status, headers, body = ruby_responses(REAL_SAMPLES / "qbo_api/vcr/batch/basic.yml")[0]
     assert status == 200
     assert error_from_response(status, headers, body) is None
     items: list[dict[str, Any]] = _json.loads(body)["BatchItemResponse"]
@@ -354,7 +351,8 @@ def test_batch_item_faults(ruby_responses: Reader) -> None:
 
 def test_attachable_item_fault_inside_200(ruby_responses: Reader) -> None:
     """A fault nested in an item of a 200 is the caller's to read, via error_from_fault."""
-    status, headers, body = ruby_responses(SAMPLES / "qbo_api/vcr/attachment/error_estimate.yml")[0]
+    cassette = REAL_SAMPLES / "qbo_api/vcr/attachment/error_estimate.yml"
+    status, headers, body = ruby_responses(cassette)[0]
     assert error_from_response(status, headers, body) is None
     item = _json.loads(body)["AttachableResponse"][0]
     err = error_from_fault(item, status=status, intuit_tid=headers.get("Intuit-Tid"))
@@ -551,7 +549,7 @@ def test_retry_after_seconds_and_date() -> None:
 
 def test_retry_after_on_xml_throttle() -> None:
     """A throttle fault body and a Retry-After header combine."""
-    body = (SAMPLES / "quickbooks-ruby/too_many_requests_error.xml").read_bytes()
+    body = (REAL_SAMPLES / "quickbooks-ruby/too_many_requests_error.xml").read_bytes()
     err = error_from_response(429, {"Retry-After": "12"}, body)
     assert isinstance(err, ThrottledError)
     assert err.retry_after == 12.0
@@ -560,7 +558,7 @@ def test_retry_after_on_xml_throttle() -> None:
 
 def test_errors_pickle_round_trip(ruby_responses: Reader) -> None:
     """Parsed errors survive pickling (Celery) with their fields."""
-    status, headers, body = ruby_responses(SAMPLES / "qbo_api/vcr/error/validation.yml")[0]
+    status, headers, body = ruby_responses(REAL_SAMPLES / "qbo_api/vcr/error/validation.yml")[0]
     err = error_from_response(status, headers, body)
     clone = pickle.loads(pickle.dumps(err))
     assert type(clone) is DuplicateNameError

@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import yaml
+from tests.conftest import REAL_SAMPLES
 
 from qbo_sync.http import redact
 from qbo_sync.http._redact import REDACTED
 
-SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "qbo-real-samples"
-
 
 def test_real_401_detail() -> None:
     """The real 401's 'Token expired: AB0160...' detail loses the token fragment."""
-    data = yaml.safe_load((SAMPLES / "qbo_api/vcr/error/401.yml").read_text(encoding="utf-8"))
+    data = yaml.safe_load((REAL_SAMPLES / "qbo_api/vcr/error/401.yml").read_text(encoding="utf-8"))
     body = data["http_interactions"][0]["response"]["body"]["string"]
     token = "AB01601390262kxzxOlnHYdhtEVRXISU7piPqQrCmmbDN35Yjd"
     assert token in body

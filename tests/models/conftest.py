@@ -1,4 +1,4 @@
-"""Finds every JSON entity body in the shared real QBO samples.
+"""Finds every JSON entity body in the real QBO samples kept in tests/data/real.
 
 ``pytest_generate_tests`` parametrizes any test that asks for ``qbo_sample``
 with ``(entity_name, entity_dict)`` pairs, each id naming the file and the
@@ -8,15 +8,14 @@ position of the entity inside it.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from tests.conftest import REAL_SAMPLES
 
 from qbo_sync import _json
 
-SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "qbo-real-samples"
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 # Keys of envelopes, not entities.
 _NOT_ENTITIES = {"Fault", "Header", "Columns", "Rows", "time", "warnings"}
@@ -49,7 +48,7 @@ def _query_page(page: dict[str, Any], where: str) -> Iterator[tuple[str, dict[st
 
 def real_samples() -> Iterator[tuple[str, dict[str, Any], str]]:
     """Yield ``(entity name, entity dict, id)`` for every JSON entity in the samples."""
-    for path in sorted(SAMPLES.glob("qbo_api/vcr/**/*.yml")):
+    for path in sorted(REAL_SAMPLES.glob("qbo_api/vcr/**/*.yml")):
         cassette = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
         for n, interaction in enumerate(cassette.get("http_interactions") or []):
             body = interaction["response"]["body"].get("string") or ""
@@ -57,17 +56,18 @@ def real_samples() -> Iterator[tuple[str, dict[str, Any], str]]:
                 body = body.decode("utf-8", "replace")
             if not body.lstrip().startswith("{"):
                 continue  # PDF, XML or empty
-            rel = path.relative_to(SAMPLES).as_posix()
+            rel = path.relative_to(REAL_SAMPLES).as_posix()
             yield from _entities(_json.loads(body), f"{rel}#{n}")
-    jsons = sorted(SAMPLES.glob("QuickBooks-V3-Java-SDK/*.json"))
-    jsons += sorted(SAMPLES.glob("quickbooks-ruby/json/*.json"))
+    jsons = sorted(REAL_SAMPLES.glob("QuickBooks-V3-Java-SDK/*.json"))
+    jsons += sorted(REAL_SAMPLES.glob("quickbooks-ruby/json/*.json"))
     for path in jsons:
-        yield from _entities(_json.loads(path.read_bytes()), path.relative_to(SAMPLES).as_posix())
+        where = path.relative_to(REAL_SAMPLES).as_posix()
+        yield from _entities(_json.loads(path.read_bytes()), where)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "qbo_sample" in metafunc.fixturenames:
-        found = list(real_samples()) if SAMPLES.is_dir() else []
+        found = list(real_samples())
         metafunc.parametrize(
             "qbo_sample",
             [(name, entity) for name, entity, _ in found],

@@ -10,8 +10,6 @@ import yaml
 from qbo_sync import _json
 from qbo_sync.models import Customer, Deposit, Invoice, from_qbo, to_qbo
 
-SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "qbo-real-samples"
-
 
 def test_real_sample_round_trips(qbo_sample: tuple[str, dict[str, Any]]) -> None:
     """from_qbo then to_qbo gives back an equal JSON document, and the same JSON text."""

@@ -6,9 +6,9 @@ import json
 import logging
 import threading
 from collections.abc import Sequence
-from pathlib import Path
 
 import pytest
+from tests.conftest import REAL_SAMPLES
 
 from qbo_sync.errors import ConfigurationError
 from qbo_sync.webhooks import (
@@ -22,9 +22,8 @@ from qbo_sync.webhooks import (
     parse_events,
 )
 
-SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "qbo-real-samples"
 VECTOR = (
-    SAMPLES
+    REAL_SAMPLES
     / "QuickBooks-V3-DotNET-SDK/WebhooksService.Test/WebhooksServiceTest.cs.signature_vector.json"
 )
 TOKEN = "test-verifier-token"

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import attrs
 import pytest
+from tests.conftest import REAL_SAMPLES
 
 from qbo_sync.errors import WebhookError, WebhookPayloadError
 from qbo_sync.webhooks import (
@@ -18,11 +19,16 @@ from qbo_sync.webhooks import (
     qbo_entity_name,
 )
 
-SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "qbo-real-samples"
-DOTNET = SAMPLES / "QuickBooks-V3-DotNET-SDK" / "WebhooksService.Test"
-JAVA = SAMPLES / "QuickBooks-V3-Java-SDK"
-BALLERINA = SAMPLES / "ballerina-asyncapi-triggers"
-ISSUES = SAMPLES / "issue-reports"
+DOTNET = REAL_SAMPLES / "QuickBooks-V3-DotNET-SDK" / "WebhooksService.Test"
+JAVA = REAL_SAMPLES / "QuickBooks-V3-Java-SDK"
+BALLERINA = REAL_SAMPLES / "ballerina-asyncapi-triggers"
+#: A legacy Account merge, written here in the shape of real deliveries (the
+#: merged-away id in ``deletedId``).
+LEGACY_MERGE = (
+    b'{"eventNotifications":[{"realmId":"9130355377293516","dataChangeEvent":{"entities":['
+    b'{"name":"Account","id":"91","deletedId":"135","operation":"Merge",'
+    b'"lastUpdated":"2019-06-27T17:12:40.000Z"}]}}]}'
+)
 
 PAYLOAD_FILES = [
     DOTNET / "WebhooksServiceTest.cs.eventNotifications_payload.json",
@@ -30,7 +36,6 @@ PAYLOAD_FILES = [
     DOTNET / "WebhooksServiceTest.cs.signature_vector.json",
     JAVA / "WebhooksServiceTest.java.signature_vector.json",
     *sorted(BALLERINA.glob("*.json")),
-    ISSUES / "QuickBooks-V3-PHP-SDK-issue-337.webhook_merge_deletedId.json",
 ]
 
 
@@ -109,9 +114,7 @@ def test_cloudevents_sample_fields() -> None:
 
 def test_merge_deleted_id_both_formats() -> None:
     """Merges carry the merged-away id: legacy ``deletedId`` and CloudEvents ``data.deletedId``."""
-    (legacy,) = parse_events(
-        _body(ISSUES / "QuickBooks-V3-PHP-SDK-issue-337.webhook_merge_deletedId.json")
-    )
+    (legacy,) = parse_events(LEGACY_MERGE)
     assert (legacy.entity, legacy.entity_id, legacy.operation) == ("Account", "91", Operation.MERGE)
     assert legacy.deleted_id == "135"
     (cloud,) = parse_events(_body(BALLERINA / "qbo.customer.merged.v1.json"))

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import base64
 import json
-from pathlib import Path
 
 import pytest
+from tests.conftest import REAL_SAMPLES
 
 from qbo_sync.errors import SignatureError
 from qbo_sync.webhooks import check_signature, compute_signature, verify_signature
 
-SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "qbo-real-samples"
 VECTORS = [
     "QuickBooks-V3-DotNET-SDK/WebhooksService.Test/WebhooksServiceTest.cs.signature_vector.json",
     "QuickBooks-V3-Java-SDK/WebhooksServiceTest.java.signature_vector.json",
@@ -19,7 +18,7 @@ VECTORS = [
 
 
 def _vector(name: str) -> tuple[bytes, str, str]:
-    data = json.loads((SAMPLES / name).read_text(encoding="utf-8"))
+    data = json.loads((REAL_SAMPLES / name).read_text(encoding="utf-8"))
     return data["body"].encode("utf-8"), data["intuit-signature"], data["verifier_token"]
 
 
