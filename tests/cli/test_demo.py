@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -30,6 +31,24 @@ def _no_secret_in(text: str, secrets: set[str]) -> None:
     assert leaked == [], f"{len(leaked)} secret(s) printed"
 
 
+def _sections(out: str) -> dict[str, list[str]]:
+    """The printed lines per step ("[2/7] write" ...), plus "done" for the closing lines."""
+    sections: dict[str, list[str]] = {}
+    current = "head"
+    for line in out.splitlines():
+        for head in [*STEP_HEADS, "done"]:
+            if line.startswith(head):
+                current = head
+        sections.setdefault(current, []).append(line)
+    return sections
+
+
+def _row(lines: list[str], entity: str) -> list[int]:
+    """The figures of one row of step 4's per-entity table."""
+    (row,) = [line.split() for line in lines if line.split()[:1] == [entity]]
+    return [int(n) for n in row[1:]]
+
+
 def test_demo_prints_every_step_and_fills_the_sqlite_file(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], demo_secrets: set[str]
 ) -> None:
@@ -43,7 +62,7 @@ def test_demo_prints_every_step_and_fills_the_sqlite_file(
     heads = [line[: len(h)] for line in lines for h in STEP_HEADS if line.startswith(h)]
     assert heads == STEP_HEADS
     assert str(db) in out
-    assert "25 customers + 3 items: 28 operations in 1 batch request" in out
+    assert "25 customers + 3 items created: 28 operations in 1 batch request" in out
     assert "10 invoices created one by one (10 requests)" in out
     assert "balance now 0.00" in out
     assert "COUNT(*): 25 customers, 10 invoices" in out
@@ -93,6 +112,66 @@ def test_demo_prints_every_step_and_fills_the_sqlite_file(
         store.close()
 
 
+def test_demo_steps_2_and_4_agree_and_the_failure_is_deliberate(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The duplicate customer is attempted in step 2, which says so and why; step 4's table
+    shows every outcome per entity (skipped too) with the same 26 customers attempted."""
+    db = tmp_path / "demo.sqlite3"
+    assert main(["demo", "--db", str(db)]) == 0
+    sections = _sections(capsys.readouterr().out)
+
+    write = "\n".join(sections["[2/7] write"])
+    assert "customer 26 deliberately reuses the name 'Customer 001', to show a failure" in write
+    assert "refused, 6240 Duplicate Name Exists Error" in write
+    assert "customers: 26 attempted, 25 created, 1 failed" in write
+
+    record = sections["[4/7] record"]
+    header = [line.split() for line in record if "attempted" in line.split()]
+    assert header == [
+        ["entity", "attempted", "created", "updated", "matched", "failed", "skipped"]
+    ]
+    #                                  attempted created updated matched failed skipped
+    assert _row(record, "Customer") == [26, 25, 0, 0, 1, 0]
+    assert _row(record, "Item") == [3, 3, 0, 0, 0, 0]
+    assert _row(record, "Invoice") == [11, 10, 1, 0, 0, 0]
+    assert _row(record, "Payment") == [2, 2, 0, 0, 0, 0]
+    assert _row(record, "CreditMemo") == [1, 1, 0, 0, 0, 0]
+    assert any(
+        "failed: cust-026, the deliberate duplicate of 'Customer 001': 6240" in line
+        for line in record
+    )
+    # Nothing in the read step counts the refused customer: QBO has 25.
+    assert "COUNT(*): 25 customers, 10 invoices" in "\n".join(sections["[3/7] read"])
+    health = "\n".join(sections["[7/7] health"])
+    assert "(the failed record is step 2's deliberate duplicate name)" in health
+
+
+def test_demo_says_where_the_database_stays(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The closing lines name the kept SQLite file; without --db they name the temporary
+    folder to delete, and the file is really there afterwards."""
+    db = tmp_path / "chosen.sqlite3"
+    assert main(["demo", "--customers", "2", "--invoices", "3", "--db", str(db)]) == 0
+    closing = _sections(capsys.readouterr().out)["done"]
+    assert closing[1] == f"database       kept at {db}"
+    assert not any("temporary" in line for line in closing)
+    assert closing[-1].strip() == f"look inside: sqlite3 {db} .tables"
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    assert main(["demo", "--customers", "2", "--invoices", "3"]) == 0
+    closing = _sections(capsys.readouterr().out)["done"]
+    (made,) = (tmp_path / "tmp").iterdir()
+    kept = made / "qbo-sync-demo.sqlite3"
+    assert kept.is_file()
+    assert closing[1] == f"database       kept at {kept.resolve()}"
+    assert closing[2].strip() == (
+        f"a temporary folder: delete {made.resolve()} when done, or pass --db PATH"
+    )
+
+
 def test_demo_json_summary_has_the_figures(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], demo_secrets: set[str]
 ) -> None:
@@ -104,9 +183,11 @@ def test_demo_json_summary_has_the_figures(
     assert err == ""
     summary = json.loads(out)
     assert summary["db"] == str(db)
+    assert summary["db_temporary"] is False
     assert summary["company"]["environment"] == "sandbox"
     write = summary["write"]
     assert (write["customers"], write["items"], write["invoices"]) == (12, 3, 4)
+    assert (write["customers_attempted"], write["customers_failed"]) == (13, 1)
     assert write["batch_requests"] == 1
     assert write["batch_operations"] == 15
     assert write["payment"]["invoice_balance"] == 0
@@ -124,7 +205,13 @@ def test_demo_json_summary_has_the_figures(
     assert read["cdc_deleted"] == 0
     run = summary["run"]
     assert run["status"] == "partial"
-    assert run["counts"]["Customer"] == {"created": 12, "updated": 0, "failed": 1, "skipped": 0}
+    assert run["counts"]["Customer"] == {
+        "created": 12,
+        "updated": 0,
+        "failed": 1,
+        "skipped": 0,
+        "matched": 0,
+    }
     assert run["failures"][0]["reason_code"] == "6240"
     assert summary["links"]["written"] == 12 + 3 + 4 + 2 + 1 + 1
     hooks = summary["webhooks"]
@@ -240,6 +327,7 @@ def test_python_dash_m_demo_json(tmp_path: Path) -> None:
     assert done.stderr == ""
     summary = json.loads(done.stdout)
     db = Path(summary["db"])
+    assert summary["db_temporary"] is True
     assert db.is_file()
     assert db.parent.parent == tmp_path.resolve()
     assert summary["write"]["customers"] == 25

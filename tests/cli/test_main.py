@@ -14,7 +14,8 @@ import pytest
 
 from qbo_sync import __version__
 from qbo_sync.cli import main
-from qbo_sync.cli._render import dots, money, plural, wrap
+from qbo_sync.cli._render import attempted, counts_lines, dots, money, plural, wrap
+from qbo_sync.storage import EntityCounts
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -166,6 +167,26 @@ def test_render_helpers() -> None:
     assert (dots(4), dots(1)) == ("●●●●○", "●○○○○")
     assert wrap(["aaaa", "bbbb", "cccc"], width=10) == ["aaaa; bbbb", "cccc"]
     assert wrap(["a" * 20], width=10) == ["a" * 20]
+
+
+def test_counts_table_shows_every_outcome() -> None:
+    """The run table has a row per entity and a column per outcome, zeros included, and
+    "attempted" is the row's sum."""
+    counts = {
+        "Customer": EntityCounts(created=25, failed=1),
+        "Invoice": EntityCounts(created=10, updated=1, matched=3, skipped=2),
+    }
+    assert attempted(counts["Invoice"]) == 16
+    lines = counts_lines(counts)
+    assert [line.split() for line in lines] == [
+        ["entity", "attempted", "created", "updated", "matched", "failed", "skipped"],
+        ["Customer", "26", "25", "0", "0", "1", "0"],
+        ["Invoice", "16", "10", "1", "3", "0", "2"],
+    ]
+    # Columns line up: each figure ends where its heading ends.
+    for heading in ("attempted", "created", "updated", "matched", "failed", "skipped"):
+        end = lines[0].index(heading) + len(heading)
+        assert all(line[end - 1].isdigit() and line[end:end + 1] in {"", " "} for line in lines[1:])
 
 
 def test_cli_package_exports_only_main() -> None:

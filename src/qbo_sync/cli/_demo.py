@@ -132,7 +132,11 @@ def run_demo(options: DemoOptions, *, out: TextIO) -> int:
         say=say,
     )
     try:
-        summary: dict[str, Any] = {"version": __version__, "db": str(db)}
+        summary: dict[str, Any] = {
+            "version": __version__,
+            "db": str(db),
+            "db_temporary": options.db is None,
+        }
         summary.update(steps.run())
     finally:
         steps.close()
@@ -149,4 +153,8 @@ def run_demo(options: DemoOptions, *, out: TextIO) -> int:
             label("done") + f"{elapsed:.2f} s wall, {clock.elapsed:.1f} s virtual; "
             f"{requests['api']} API and {requests['oauth']} OAuth requests to the fake"
         )
+        say(label("database") + f"kept at {db}")
+        if options.db is None:
+            say(MORE + f"a temporary folder: delete {db.parent} when done, or pass --db PATH")
+        say(MORE + f"look inside: sqlite3 {db} .tables")
     return 0

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
 
 from qbo_sync.health import Dashboard, HealthReport
+from qbo_sync.storage import EntityCounts
 
 __all__ = [
     "MORE",
+    "attempted",
+    "counts_lines",
     "dashboard_lines",
     "dots",
     "health_lines",
@@ -51,6 +55,23 @@ def wrap(parts: list[str], *, width: int = 80) -> list[str]:
             lines[-1] += "; " + part
         else:
             lines.append(part)
+    return lines
+
+
+def attempted(counts: EntityCounts) -> int:
+    """Records attempted for one entity type: the sum of every outcome."""
+    return counts.created + counts.updated + counts.matched + counts.failed + counts.skipped
+
+
+def counts_lines(counts: Mapping[str, EntityCounts]) -> list[str]:
+    """The run's outcomes: one row per entity type, every outcome shown (zeros too)."""
+    width = max([len("entity")] + [len(entity) for entity in counts])
+    lines = [f"{MORE}{'entity':<{width}}  attempted  created  updated  matched  failed  skipped"]
+    lines += [
+        f"{MORE}{entity:<{width}}  {attempted(c):>9}  {c.created:>7}  {c.updated:>7}"
+        f"  {c.matched:>7}  {c.failed:>6}  {c.skipped:>7}"
+        for entity, c in counts.items()
+    ]
     return lines
 
 

@@ -26,14 +26,15 @@ from qbo_sync.cli._entities import CENT, customer_key, invoice_key, item_key
 from qbo_sync.cli._errors import CLIError
 from qbo_sync.cli._render import (
     MORE,
+    attempted,
+    counts_lines,
     dashboard_lines,
     health_lines,
     money,
     plural,
     step,
-    wrap,
 )
-from qbo_sync.cli._summary import Tally, outcomes
+from qbo_sync.cli._summary import Tally
 from qbo_sync.client import QBOClient, Query
 from qbo_sync.errors import DuplicateNameError
 from qbo_sync.health import dashboard_for_realm, health_for_realm
@@ -238,8 +239,19 @@ class DemoSteps:
         self._tally.add("Customer", "created", len(self._customers))
         self._tally.add("Item", "created", len(items))
         self._say(
-            step(2, "write") + f"{len(self._customers)} customers + {len(items)} items: "
+            step(2, "write") + f"{len(self._customers)} customers + {len(items)} items created: "
             f"{len(ops)} operations in {plural(batches, 'batch request')} (fake's counter)"
+        )
+        failure = self._duplicate()
+        customers = self._tally.records()["Customer"]
+        self._say(
+            MORE + f"customer {attempted(customers)} deliberately reuses the name "
+            f"{self._customers[0].display_name!r}, to show a failure: refused, "
+            f"{failure.reason_code} {failure.message}"
+        )
+        self._say(
+            MORE + f"customers: {attempted(customers)} attempted, {customers.created} created, "
+            f"{customers.failed} failed"
         )
         invoiced = self._create_invoices(items)
         paid, credited, voided = self._invoices[0], self._invoices[1], self._invoices[2]
@@ -251,6 +263,8 @@ class DemoSteps:
         self._say(MORE + f"invoice {void.doc_number} voided (total now {money(void.total_amt)})")
         self._summary["write"] = {
             "customers": len(self._customers),
+            "customers_attempted": attempted(customers),
+            "customers_failed": customers.failed,
             "items": len(items),
             "batch_requests": batches,
             "batch_operations": len(ops),
@@ -341,14 +355,16 @@ class DemoSteps:
             "cdc_requests": changes.requests,
         }
 
-    # -- 4. record -----------------------------------------------------------------------
+    def _duplicate(self) -> RecordFailure:
+        """Push one more customer with an existing name, on purpose: QBO refuses it (6240).
 
-    def _record(self, *, started: dt.datetime) -> None:
-        client = self.client
+        The demo's one failure, so the run record, links, health and dashboard
+        show how a refused record is reported.
+        """
         duplicate_of = self._customers[0].display_name or ""
-        local_id = f"cust-{self._n_customers + 1:03d}"
+        local_id = customer_key(len(self._customers) + 1)
         try:
-            client.customers.create(models.Customer(display_name=duplicate_of))
+            self.client.customers.create(models.Customer(display_name=duplicate_of))
         except DuplicateNameError as exc:
             failure = RecordFailure(
                 entity_type="Customer",
@@ -361,7 +377,6 @@ class DemoSteps:
             raise CLIError("the fake accepted a duplicate customer name; expected fault 6240")
         self._failures.append(failure)
         self._tally.add("Customer", "failed")
-        now = self._clock.now()
         self._links["Customer", local_id] = EntityLink(
             realm_id=self._realm_id,
             entity_type="Customer",
@@ -369,8 +384,14 @@ class DemoSteps:
             status=LinkStatus.FAILED,
             last_error_code=failure.reason_code,
             last_error=failure.message,
-            updated_at=now,
+            updated_at=self._clock.now(),
         )
+        return failure
+
+    # -- 4. record -----------------------------------------------------------------------
+
+    def _record(self, *, started: dt.datetime) -> None:
+        now = self._clock.now()
         run = RunRecord(
             run_id=f"demo-{uuid.uuid4().hex[:12]}",
             realm_id=self._realm_id,
@@ -393,11 +414,14 @@ class DemoSteps:
             step(4, "record")
             + f"run {saved.run_id} saved: {saved.status.value}, {saved.requests} API requests"
         )
-        for line in wrap([outcomes(e, c) for e, c in self._tally.records().items()]):
-            self._say(MORE + line)
+        # Rows in the order the entities were written; figures as read back from storage.
+        in_order = {entity: saved.counts[entity] for entity in self._tally.records()}
+        for line in counts_lines(in_order):
+            self._say(line)
+        (failure,) = saved.failures
         self._say(
-            MORE + f"failed: {local_id} ({duplicate_of!r} again) {failure.reason_code} "
-            f"{failure.message}"
+            MORE + f"failed: {failure.local_id}, the deliberate duplicate of "
+            f"{self._customers[0].display_name!r}: {failure.reason_code} {failure.message}"
         )
         self._say(MORE + f"        intuit_tid {failure.intuit_tid}")
         synced = sum(c.synced for c in link_counts.values())
@@ -484,6 +508,8 @@ class DemoSteps:
         board = dashboard_for_realm(self._store, self._realm_id, now=now)
         for line in health_lines(report):
             self._say(line)
+        if report.reasons:
+            self._say(MORE + "(the failed record is step 2's deliberate duplicate name)")
         for line in dashboard_lines(board):
             self._say(line)
         self._summary["health"] = summary.health(report)

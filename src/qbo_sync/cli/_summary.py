@@ -10,7 +10,7 @@ import attrs
 from qbo_sync.health import Dashboard, HealthReport
 from qbo_sync.storage import EntityCounts, LinkCounts, RunRecord
 
-__all__ = ["Tally", "dashboard", "health", "links", "outcomes", "run"]
+__all__ = ["Tally", "dashboard", "health", "links", "run"]
 
 
 class Tally:
@@ -25,12 +25,6 @@ class Tally:
 
     def records(self) -> dict[str, EntityCounts]:
         return dict(self._counts)
-
-
-def outcomes(entity: str, counts: EntityCounts) -> str:
-    """``"Customer 25 created, 1 failed"`` (zero outcomes left out)."""
-    parts = [f"{n} {outcome}" for outcome, n in attrs.asdict(counts).items() if n]
-    return f"{entity} {', '.join(parts) or 'nothing'}"
 
 
 def run(saved: RunRecord, tally: Tally) -> dict[str, Any]:
