@@ -179,7 +179,9 @@ class ItemMapper(BaseMapper[LocalItem, models.Item]):
             type=kind,
             sku=entity.sku,
             taxable=entity.taxable,
-            income_account_id=entity.income_account_ref.value if entity.income_account_ref else None,
+            income_account_id=(
+                entity.income_account_ref.value if entity.income_account_ref else None
+            ),
             deleted=entity.active is False,
         )
 

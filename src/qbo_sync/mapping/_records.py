@@ -45,8 +45,10 @@ def _non_empty(instance: Any, attribute: attrs.Attribute[Any], value: object) ->
 def _money(value: object) -> Decimal | None:
     if value is None or isinstance(value, Decimal):
         return value
-    if isinstance(value, bool) or isinstance(value, float):
-        raise TypeError(f"money must be a Decimal, int or str, not {type(value).__name__} {value!r}")
+    if isinstance(value, (bool, float)):
+        raise TypeError(
+            f"money must be a Decimal, int or str, not {type(value).__name__} {value!r}"
+        )
     if isinstance(value, (int, str)):
         return Decimal(value)
     raise TypeError(f"money must be a Decimal, int or str, not {type(value).__name__}")

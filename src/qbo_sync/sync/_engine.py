@@ -171,7 +171,8 @@ class SyncEngine:
         self.close()
 
     def __repr__(self) -> str:
-        return f"SyncEngine(realm_id={self.realm_id!r}, entities={[m.entity for m in self.mappers]})"
+        entities = [m.entity for m in self.mappers]
+        return f"SyncEngine(realm_id={self.realm_id!r}, entities={entities})"
 
     # -- public runs -------------------------------------------------------------------
 
@@ -269,6 +270,37 @@ class SyncEngine:
         """The realm's settings (defaults when none were saved)."""
         return self.store.get_settings(self.realm_id) or Settings()
 
+    def map_accounts(self, **roles: str) -> Settings:
+        """Save account mappings (role -> QBO Account id), keeping the other settings.
+
+        Example: ``engine.map_accounts(income="79", accounts_receivable="84")``.
+        """
+        settings = self.settings()
+        merged = {**settings.account_mapping, **roles}
+        saved = Settings(
+            account_mapping=merged, tax_code_mapping=settings.tax_code_mapping,
+            item_mapping=settings.item_mapping, entities=settings.entities,
+            auto_sync=settings.auto_sync, sync_from=settings.sync_from,
+        )
+        self.store.save_settings(self.realm_id, saved)
+        return saved
+
+    def suggest_accounts(self) -> dict[str, str]:
+        """Account ids QBO's own defaults would use: an income account and the A/R account.
+
+        One query. A role with no candidate is left out; the product shows the
+        choice to its user, then calls :meth:`map_accounts`.
+        """
+        found: dict[str, str] = {}
+        kinds = {"Income": "income", "Accounts Receivable": "accounts_receivable"}
+        for account in self.client.accounts.query(
+            Query("Account").where_in("AccountType", list(kinds)).order_by("Id")
+        ):
+            role = kinds.get(account.account_type or "")
+            if role is not None and role not in found and account.id:
+                found[role] = str(account.id)
+        return found
+
     def _enabled(
         self, entities: Collection[str] | None, direction: SyncDirection
     ) -> list[Mapper[Any, Any]]:
@@ -300,9 +332,8 @@ class SyncEngine:
                     status=RunStatus.FAILED, counts=run.counts, requests=run.requests,
                     message="interrupted: the process stopped before the run ended",
                 ))
-        record = RunRecord(run_id=uuid.uuid4().hex, realm_id=self.realm_id, kind=kind,
-                           direction=direction, started_at=now)
-        return record
+        return RunRecord(run_id=uuid.uuid4().hex, realm_id=self.realm_id, kind=kind,
+                         direction=direction, started_at=now)
 
     def _finish(
         self, run: RunRecord, builder: ReportBuilder, stats0: Any, *, dry_run: bool,
@@ -441,7 +472,8 @@ class _PushRun:
         self.planned_new: set[tuple[str, str]] = set()
         self.recovered: set[tuple[str, str]] = set()
         self._sequence = itertools.count(1)
-        self._default_item: str | None | bool = False  # False: not looked up yet
+        self._default_item: str | None = None
+        self._default_item_known = False
 
     def report(self, outcome: RecordOutcome) -> None:
         if outcome.action is Action.FAIL and outcome.local_id is not None:
@@ -549,10 +581,10 @@ class _PushRun:
 
     def default_item(self) -> str | None:
         """The default service item's QBO id: linked, found by name, or created once."""
-        if self._default_item is not False:
-            return self._default_item  # type: ignore[return-value]
-        self._default_item = self._find_or_create_item()
-        return self._default_item  # type: ignore[return-value]
+        if not self._default_item_known:
+            self._default_item = self._find_or_create_item()
+            self._default_item_known = True
+        return self._default_item
 
     def _find_or_create_item(self) -> str | None:
         e = self.e

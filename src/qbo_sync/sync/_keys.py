@@ -1,4 +1,4 @@
-"""Idempotency keys for writes: derived, recorded before sending, reused on recovery.
+r"""Idempotency keys for writes: derived, recorded before sending, reused on recovery.
 
 QBO's ``requestid`` belongs to one HTTP request; a batch carries one for all
 its operations (at most 36 characters, facts 3.4). So:

@@ -219,8 +219,8 @@ def plan_entity(
         token = link.sync_token if link is not None else None
 
         def decide(action: Action, reason: str | None = None, message: str | None = None,
-                   payload: Any = None, qbo: str | None = qbo_id, sync: str | None = token,
-                   *, _r: Any = record, _l: str = local_id, _f: str = fp) -> PlannedWrite:
+                   payload: Any = None, *, qbo: str | None = qbo_id, sync: str | None = token,
+                   _r: Any = record, _l: str = local_id, _f: str = fp) -> PlannedWrite:
             return PlannedWrite(entity=entity, local_id=_l, action=action, fingerprint=_f,
                                 record=_r, payload=payload, qbo_id=qbo, sync_token=sync,
                                 reason=reason, message=message)
@@ -260,7 +260,8 @@ def plan_entity(
             out.append(decide(Action.FAIL, "ambiguous_match", match))
         elif match is not None:
             claimed[match.id] = local_id
-            out.append(decide(Action.MATCH, "matched", None, payload, match.id, match.sync_token))
+            out.append(decide(Action.MATCH, "matched", None, payload, qbo=match.id,
+                                  sync=match.sync_token))
         else:
             out.append(decide(Action.CREATE, payload=payload, qbo=None, sync=None))
     return out
@@ -277,7 +278,8 @@ def _match(
             continue
         if len(found) > 1:
             ids = ", ".join(sorted(c.id for c in found))
-            return f"{len(found)} QBO {mapper.entity} records share {key!r} (ids {ids}); link one by hand"
+            return (f"{len(found)} QBO {mapper.entity} records share {key!r} (ids {ids}); "
+                    "link one by hand")
         only = found[0]
         if only.id in claimed:
             return (f"QBO {mapper.entity} {only.id} ({key!r}) is already matched by local record "

@@ -71,7 +71,11 @@ class FieldPolicy:
         mine = self.qbo_owns.get(mapper.entity, frozenset())
         return frozenset(a for g in _groups(mapper) if g.name in mine for a in g.qbo)
 
-    def pull_fields(self, mapper: Mapper[Any, Any], record_fields: Collection[str]) -> frozenset[str]:
+    def pull_fields(
+        self, mapper: Mapper[Any, Any], record_fields: Collection[str]
+    ) -> frozenset[str]:
         """Local fields a pulled change of a *linked* record may set in the product."""
         product = self.push_fields(mapper)
-        return frozenset(f for f in record_fields if f not in product and f != "id")
+        # "deleted" is the product's own flag; QBO's deletions arrive as DELETED changes.
+        skip = {"id", "deleted"}
+        return frozenset(f for f in record_fields if f not in product and f not in skip)

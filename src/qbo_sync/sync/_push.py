@@ -30,7 +30,7 @@ from typing import Any
 
 import attrs
 
-from qbo_sync.client import BatchOperation, BatchResult, Deletion, Query, QBOClient
+from qbo_sync.client import BatchOperation, BatchResult, Deletion, QBOClient, Query
 from qbo_sync.errors import AuthError, DuplicateNameError, QBOError, StaleObjectError
 from qbo_sync.mapping import Mapper
 from qbo_sync.storage import EntityLink, LinkStore

@@ -20,7 +20,7 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
-from qbo_sync.client import BatchOperation, Deletion, Query, QBOClient
+from qbo_sync.client import BatchOperation, Deletion, QBOClient, Query
 from qbo_sync.errors import AuthError, QBOError
 from qbo_sync.storage import EntityLink, LinkStatus, LinkStore
 from qbo_sync.sync._keys import split_pending_id

@@ -6,6 +6,7 @@
 - :class:`FakeClock`: virtual time for the fake, the pacer and retries;
 - :func:`vcr_config` and the ``scrub_*`` hooks: cassettes without secrets;
 - :func:`no_backoff`: retries without sleeping;
+- :func:`sample_book`: a deterministic book of local records for the sync engine;
 - :class:`StorageConformance`: the storage conformance suite for your own backend;
 - the pytest plugin (``fake_qbo``, ``qbo_realm_id``, ``qbo_client``,
   ``fake_qbo_server``, ``qbo_no_backoff`` fixtures) is registered automatically.
@@ -21,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from qbo_sync.http import disable_backoff as no_backoff
+    from qbo_sync.testing._book import SampleBook, sample_book
     from qbo_sync.testing._fake._app import FakeQBO, FakeRequest, FakeStats, Outcome
     from qbo_sync.testing._fake._clock import Clock, FakeClock, RealClock
     from qbo_sync.testing._fake._inject import Fault, FaultInjector, FaultRule
@@ -55,11 +57,13 @@ __all__ = [
     "OAuthConfig",
     "Outcome",
     "RealClock",
+    "SampleBook",
     "StorageConformance",
     "WebhookEmitter",
     "no_backoff",
     "scrub_request",
     "scrub_response",
+    "sample_book",
     "scrub_text",
     "sign",
     "vcr_config",
@@ -82,10 +86,12 @@ _WHERE = {
     "OAuthConfig": "qbo_sync.testing._fake._oauth",
     "Outcome": "qbo_sync.testing._fake._app",
     "RealClock": "qbo_sync.testing._fake._clock",
+    "SampleBook": "qbo_sync.testing._book",
     "StorageConformance": "qbo_sync.testing.storage_conformance",
     "WebhookEmitter": "qbo_sync.testing._fake._webhooks",
     "scrub_request": "qbo_sync.testing._vcr",
     "scrub_response": "qbo_sync.testing._vcr",
+    "sample_book": "qbo_sync.testing._book",
     "scrub_text": "qbo_sync.testing._vcr",
     "sign": "qbo_sync.testing._fake._webhooks",
     "vcr_config": "qbo_sync.testing._vcr",
