@@ -26,16 +26,15 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
-from qbo_sync.client import Deletion, Query, QBOClient
+from qbo_sync.client import Deletion, QBOClient, Query
 from qbo_sync.mapping import Mapper
-from qbo_sync.storage import Cursor, EntityLink, Store
+from qbo_sync.storage import Cursor, EntityLink, RunDirection, Store
 from qbo_sync.sync._changes import Change, ChangeKind, ChangeSink, InvoicePayment
 from qbo_sync.sync._links import synced_link
 from qbo_sync.sync._plan import NAME_LISTS
 from qbo_sync.sync._policy import FieldPolicy
 from qbo_sync.sync._push import read_by_ids
 from qbo_sync.sync._report import Action, RecordOutcome
-from qbo_sync.storage import RunDirection
 
 __all__ = ["Puller"]
 
@@ -241,16 +240,16 @@ class Puller:
             changes.append(Change(entity=entity, kind=kind, qbo_id=qbo_id, local_id=local,
                                   record=record, fields=fields, sync_token=obj.sync_token))
         if entity == "Payment":
-            changes.extend(self._invoice_payments(changes))
+            changes.extend(self._invoice_payments(changes, objects))
         self._report_all(skipped)
         if changes:
             try:
                 created = self._sink.apply(changes) or {}
-            except Exception as exc:  # noqa: BLE001 - the product's code: any failure refuses
+            except Exception as exc:
                 for c in changes:
                     self._report(self._outcome(c.entity, c.local_id, Action.FAIL, c.qbo_id,
                                                "sink_failed",
-                                               f"the sink refused the chunk: "
+                                               message=f"the sink refused the chunk: "
                                                f"{type(exc).__name__}: {exc}"))
                 return False
             self._acknowledge(entity, mapper, changes, dict(created), links)
@@ -268,8 +267,8 @@ class Puller:
             if c.kind is ChangeKind.PAID:
                 self._report(self._outcome(c.entity, c.local_id, Action.UPDATE, c.qbo_id,
                                            "paid" if c.payment and c.payment.paid_in_full
-                                           else "partially_paid", c.payment.note
-                                           if c.payment else None))
+                                           else "partially_paid",
+                                           message=c.payment.note if c.payment else None))
                 continue
             local = c.local_id or created.get(c.qbo_id)
             if c.kind is ChangeKind.DELETED:
@@ -290,38 +289,41 @@ class Puller:
         if gone:
             self._store.delete_links(self._realm, entity, gone)
 
-    def _invoice_payments(self, changes: Sequence[Change]) -> list[Change]:
+    def _invoice_payments(self, changes: Sequence[Change], objects: Sequence[Any]) -> list[Change]:
+        # Read the QBO payment's LinkedTxn, not the mapped record: a record names an
+        # unlinked invoice by its QBO id, which may equal an unrelated local id.
+        payments = {str(o.id): o for o in objects if not isinstance(o, Deletion)}
         applied: list[tuple[Change, str, Any]] = []
         for c in changes:
-            if c.kind not in (ChangeKind.CREATED, ChangeKind.UPDATED) or c.record is None:
+            if c.kind not in (ChangeKind.CREATED, ChangeKind.UPDATED):
                 continue
-            for app in getattr(c.record, "applied_to", ()):
-                applied.append((c, app.invoice_id, app))
+            for line in getattr(payments.get(c.qbo_id), "line", None) or ():
+                applied.extend((c, str(txn.txn_id), line.amount) for txn in line.linked_txn or ()
+                               if txn.txn_type == "Invoice" and txn.txn_id
+                               and line.amount is not None)
         if not applied:
             return []
-        invoice_ids: dict[str, str] = {}
-        for _c, local_or_qbo, _app in applied:
-            link = self._store.get_links(self._realm, "Invoice", [local_or_qbo]).get(local_or_qbo)
-            if link is not None and link.qbo_id:
-                invoice_ids[local_or_qbo] = link.qbo_id
+        links = self._store.get_links_by_qbo_ids(self._realm, "Invoice",
+                                                 sorted({q for _c, q, _a in applied}))
         balances = {k: v.balance for k, v in
-                    read_by_ids(self._client, "Invoice", sorted(set(invoice_ids.values()))).items()}
+                    read_by_ids(self._client, "Invoice", sorted(links)).items()}
         out: list[Change] = []
-        for c, local, app in applied:
-            qbo_invoice = invoice_ids.get(local)
-            if qbo_invoice is None:
+        for c, qbo_invoice, amount in applied:
+            link = links.get(qbo_invoice)
+            if link is None:
                 continue  # paid an invoice the product does not have
             payment = InvoicePayment(
-                invoice_local_id=local, invoice_qbo_id=qbo_invoice, payment_qbo_id=c.qbo_id,
-                amount=app.amount, date=getattr(c.record, "date", None),
+                invoice_local_id=link.local_id, invoice_qbo_id=qbo_invoice,
+                payment_qbo_id=c.qbo_id, amount=amount,
+                date=getattr(payments[c.qbo_id], "txn_date", None),
                 balance=balances.get(qbo_invoice),
             )
             out.append(Change(entity="Invoice", kind=ChangeKind.PAID, qbo_id=qbo_invoice,
-                              local_id=local, payment=payment))
+                              local_id=link.local_id, payment=payment))
         return out
 
     def _outcome(self, entity: str, local: str | None, action: Action, qbo_id: str,
-                 reason: str | None, message: str | None = None) -> RecordOutcome:
+                 reason: str | None, *, message: str | None = None) -> RecordOutcome:
         return RecordOutcome(entity=entity, local_id=local, action=action, reason=reason,
                              message=message, qbo_id=qbo_id, direction=RunDirection.PULL)
 
