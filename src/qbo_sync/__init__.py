@@ -2,8 +2,8 @@
 
 The names most code needs are re-exported here; the subpackages
 (``qbo_sync.models``, ``qbo_sync.errors``, ``qbo_sync.http``,
-``qbo_sync.storage``, ``qbo_sync.mapping``, ``qbo_sync.sync``, ``qbo_sync.auth``, ``qbo_sync.health``,
-``qbo_sync.webhooks``, ``qbo_sync.testing``) hold the rest.
+``qbo_sync.storage``, ``qbo_sync.mapping``, ``qbo_sync.sync``, ``qbo_sync.auth``,
+``qbo_sync.health``, ``qbo_sync.webhooks``, ``qbo_sync.testing``) hold the rest.
 
 ``SQLAlchemyStore`` is imported lazily, so ``import qbo_sync`` works without
 SQLAlchemy installed.

@@ -31,7 +31,7 @@ QBOError
 ├── WebhookError                a webhook delivery was rejected (also ``ValueError``)
 │   ├── SignatureError          missing, malformed or wrong ``intuit-signature``
 │   └── WebhookPayloadError     the body is not a notification we can read
-└── MappingError                a local record cannot be turned into a QBO write (also ``ValueError``)
+└── MappingError                a local record cannot become a QBO write (also ``ValueError``)
 ```
 
 Secrets (tokens, client secrets, verifier tokens) never appear in the text of

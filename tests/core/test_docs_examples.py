@@ -25,5 +25,5 @@ def test_page_examples_run(page: Path, tmp_path: Path, monkeypatch: pytest.Monke
         monkeypatch.delenv(name)
     namespace: dict[str, object] = {"__name__": f"docs_{page.stem}"}
     for i, block in enumerate(_blocks(page)):
-        code = compile(block, f"{page.name}[block {i}]", "exec")
+        code = compile(block, f"{page.name}[block {i}]", "exec", dont_inherit=True)
         exec(code, namespace)  # running our own documentation is the point

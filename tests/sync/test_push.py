@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from typing import Any
 
@@ -307,16 +308,32 @@ def test_plan_is_a_dry_run_that_writes_nothing(
 
 
 def test_entity_settings_and_filters(engine: SyncEngine, store: MemoryStore) -> None:
-    """Entities disabled or pull-only in Settings are not pushed; entities= narrows a run."""
+    """Records of disabled or pull-only entities, or outside entities=, are skipped, with why."""
     settings = engine.settings()
     store.save_settings(engine.realm_id, Settings(
         account_mapping=settings.account_mapping,
         entities={"Customer": EntitySettings(direction=SyncDirection.BOTH),
                   "Item": EntitySettings(direction=SyncDirection.PULL)}))
     report = engine.push([LocalCustomer(id="c1", display_name="A"), LocalItem(id="i", name="I")])
-    assert set(report.counts) == {"Customer"}
+    assert report.counts["Customer"].created == 1
+    assert report.counts["Item"].skipped == 1
+    assert report.outcome("Item", "i").reason == "disabled"  # type: ignore[union-attr]
     only = engine.push([LocalCustomer(id="c2", display_name="B")], entities=["Item"])
-    assert only.outcomes == ()
+    assert [(o.local_id, o.reason) for o in only.outcomes] == [("c2", "not_selected")]
+    assert only.write_requests == 0
+
+
+def test_sync_from_skips_older_transactions(engine: SyncEngine, store: MemoryStore) -> None:
+    """Invoices dated before Settings.sync_from are skipped, newer ones pushed."""
+    store.save_settings(engine.realm_id,
+                        attrs.evolve(engine.settings(), sync_from=dt.date(2026, 3, 1)))
+    customer = LocalCustomer(id="c1", display_name="A")
+    old = LocalInvoice(id="old", customer_id="c1", date=dt.date(2026, 2, 28),
+                       lines=[LocalLine(amount=Decimal(1))])
+    new = attrs.evolve(old, id="new", date=dt.date(2026, 3, 1))
+    report = engine.push([customer, old, new])
+    assert report.outcome("Invoice", "old").reason == "before_sync_from"  # type: ignore[union-attr]
+    assert report.outcome("Invoice", "new").action is Action.CREATE  # type: ignore[union-attr]
 
 
 def test_bad_input_is_refused_before_anything_is_written(engine: SyncEngine) -> None:
@@ -373,3 +390,61 @@ def test_stale_running_run_is_marked_interrupted(
     assert dead is not None
     assert dead.status is RunStatus.FAILED
     assert "interrupted" in (dead.message or "")
+
+
+def test_link_by_hand_then_push_updates(
+    engine: SyncEngine, client: QBOClient, fake_qbo: FakeQBO, qbo_realm_id: str
+) -> None:
+    """engine.link() settles an ambiguous match; the next push updates that object."""
+    twin_a = client.customers.create(models.Customer(
+        display_name="Pat A", primary_email_addr=models.EmailAddress(address="pat@x.com")))
+    client.customers.create(models.Customer(
+        display_name="Pat B", primary_email_addr=models.EmailAddress(address="pat@x.com")))
+    pat = LocalCustomer(id="pat", display_name="Pat A", email="pat@x.com", phone="555-7")
+    assert engine.push([pat]).failures[0].reason == "ambiguous_match"
+    link = engine.link("Customer", "pat", twin_a.id or "")
+    assert (link.qbo_id, link.sync_token) == (twin_a.id, "0")
+    report = engine.push([pat])
+    assert report.outcome("Customer", "pat").action is Action.UPDATE  # type: ignore[union-attr]
+    stored = fake_qbo.read(qbo_realm_id, "Customer", twin_a.id or "")
+    assert stored is not None
+    assert stored["PrimaryPhone"]["FreeFormNumber"] == "555-7"
+
+
+def test_a_write_that_cannot_be_built_fails_alone_and_is_not_left_pending(
+    engine: SyncEngine, store: MemoryStore, qbo_realm_id: str
+) -> None:
+    """An update with no SyncToken fails as invalid_record before sending; its batch goes on."""
+    amy = LocalCustomer(id="c1", display_name="Amy")
+    engine.push([amy, LocalCustomer(id="c2", display_name="Bob")])
+    broken = attrs.evolve(store.get_links(qbo_realm_id, "Customer", ["c1"])["c1"],
+                          sync_token=None, fingerprint="stale")
+    store.save_links([broken])
+    report = engine.push([amy, LocalCustomer(id="c2", display_name="Bob", notes="n")])
+    assert report.outcome("Customer", "c1").reason == "invalid_record"  # type: ignore[union-attr]
+    assert report.outcome("Customer", "c2").action is Action.UPDATE  # type: ignore[union-attr]
+    assert store.list_links(qbo_realm_id, status=LinkStatus.PENDING) == []
+
+
+def test_runs_of_one_realm_are_exclusive_across_stores(
+    fake_qbo: FakeQBO, qbo_clock: FakeClock, qbo_realm_id: str, tmp_path: Any
+) -> None:
+    """While one process syncs a realm, another engine on the same database waits, then gives up."""
+    from qbo_sync import SQLiteStore
+    from qbo_sync.errors import LockTimeoutError
+
+    from .conftest import make_client
+
+    db = tmp_path / "sync.sqlite3"
+    holder, other = SQLiteStore(db), SQLiteStore(db)
+    try:
+        with make_client(fake_qbo, qbo_clock, qbo_realm_id) as c:
+            engine = SyncEngine(client=c, store=other, run_lock_timeout=0.2)
+            with holder.refresh_lock(f"sync:{qbo_realm_id}"), \
+                    pytest.raises(LockTimeoutError, match="sync:"):
+                engine.push([LocalCustomer(id="c1", display_name="A")])
+            assert engine.push([LocalCustomer(id="c1", display_name="A")]).counts[
+                "Customer"].created == 1
+    finally:
+        holder.close()
+        other.close()

@@ -133,9 +133,10 @@ class Sender:
     def _exchange(self, req: ApiRequest, token: str) -> httpx.Response:
         with self.pacer.slot(self.realm_id, batch=req.batch):
             try:
+                # Counted before sending: an attempt that gets no answer still spent budget.
+                self._count(batch=req.batch)
                 response = self.http.send(self._build(req, token))
                 response.read()
-                self._count(batch=req.batch)
             except httpx.TimeoutException as exc:
                 raise TransportError(
                     f"{req.method} {req.path} timed out ({type(exc).__name__})"

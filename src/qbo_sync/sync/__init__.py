@@ -15,9 +15,10 @@ from qbo_sync.sync._changes import (
     InvoicePayment,
     RecordSource,
 )
-from qbo_sync.sync._engine import DEFAULT_ITEM_ID, Progress, SyncEngine
+from qbo_sync.sync._engine import Progress, SyncEngine
 from qbo_sync.sync._plan import NEW_ID, PlanContext, PlannedWrite, plan_entity
 from qbo_sync.sync._policy import FieldPolicy
+from qbo_sync.sync._pushrun import DEFAULT_ITEM_ID
 from qbo_sync.sync._report import Action, RecordOutcome, SyncReport
 from qbo_sync.sync._source import MemorySource
 

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-import itertools
 import threading
 import uuid
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from qbo_sync import models
+import attrs
+
 from qbo_sync.client import QBOClient, Query
 from qbo_sync.errors import AuthError, ConfigurationError, QBOError
-from qbo_sync.mapping import Mapper, RecordState, default_mappers
+from qbo_sync.mapping import Mapper, default_mappers
 from qbo_sync.storage import (
     EntityLink,
     LinkStatus,
@@ -25,23 +26,17 @@ from qbo_sync.storage import (
     SyncDirection,
 )
 from qbo_sync.sync._changes import ChangeSink, RecordSource
-from qbo_sync.sync._keys import record_key
-from qbo_sync.sync._links import failed_link, synced_link
-from qbo_sync.sync._plan import NEW_ID, PlanContext, PlannedWrite, candidate_index, plan_entity
 from qbo_sync.sync._policy import FieldPolicy
 from qbo_sync.sync._pull import Puller
-from qbo_sync.sync._push import BatchWriter, RunStopped
-from qbo_sync.sync._recover import recover_pending
+from qbo_sync.sync._push import RunStopped
+from qbo_sync.sync._pushrun import DEFAULT_ITEM_ID, PushRun
 from qbo_sync.sync._report import Action, RecordOutcome, ReportBuilder, SyncReport
 
 if TYPE_CHECKING:
     from qbo_sync.auth import OAuthManager
     from qbo_sync.webhooks import WebhookEvent
 
-__all__ = ["DEFAULT_ITEM_ID", "Progress", "SyncEngine"]
-
-#: The local id under which the default service item's link is kept.
-DEFAULT_ITEM_ID = "qbo_sync:default-item"
+__all__ = ["Progress", "SyncEngine"]
 
 Progress = Callable[[str, int, int], None]
 """``progress(entity, done, total)``; ``total`` is 0 when not known (pulls)."""
@@ -77,7 +72,15 @@ class SyncEngine:
         cursor_overlap: How far a query cursor stays behind the newest change.
         stale_run_after: A run still ``running`` after this long is marked
             failed ("interrupted") by the next run.
+        run_lock_timeout: Seconds to wait for another run of the same realm
+            (in any process sharing the store) before raising
+            :class:`~qbo_sync.errors.LockTimeoutError`.
         progress: ``progress(entity, done, total)`` during runs.
+        outcome_limit: Most outcomes a report keeps besides failures (a
+            100,000-object pull would otherwise hold 100,000 outcomes);
+            ``None`` keeps all. Counts are always exact.
+        on_outcome: Called with every outcome as it happens (stream them to
+            the product's sync log instead of holding them).
         clock: The current aware time.
         owns_client: Close ``client`` in :meth:`close`.
 
@@ -101,7 +104,10 @@ class SyncEngine:
         cdc_max_age: dt.timedelta = dt.timedelta(days=29),
         cursor_overlap: dt.timedelta = dt.timedelta(minutes=5),
         stale_run_after: dt.timedelta = dt.timedelta(hours=2),
+        run_lock_timeout: float = 30.0,
         progress: Progress | None = None,
+        outcome_limit: int | None = 50_000,
+        on_outcome: Callable[[RecordOutcome], None] | None = None,
         clock: Callable[[], dt.datetime] | None = None,
         owns_client: bool = False,
     ) -> None:
@@ -137,7 +143,10 @@ class SyncEngine:
         self.cdc_max_age = cdc_max_age
         self.cursor_overlap = cursor_overlap
         self.stale_run_after = stale_run_after
+        self.run_lock_timeout = run_lock_timeout
         self._progress = progress or _no_progress
+        self.outcome_limit = outcome_limit
+        self._on_outcome = on_outcome
         self._now = clock or _utcnow
         self._owns_client = owns_client
         self._run_lock = threading.Lock()
@@ -270,20 +279,43 @@ class SyncEngine:
         """The realm's settings (defaults when none were saved)."""
         return self.store.get_settings(self.realm_id) or Settings()
 
+    def _merge_settings(self, field: str, values: Mapping[str, str]) -> Settings:
+        settings = self.settings()
+        merged: dict[str, Any] = {field: {**getattr(settings, field), **values}}
+        saved = attrs.evolve(settings, **merged)
+        self.store.save_settings(self.realm_id, saved)
+        return saved
+
     def map_accounts(self, **roles: str) -> Settings:
         """Save account mappings (role -> QBO Account id), keeping the other settings.
 
         Example: ``engine.map_accounts(income="79", accounts_receivable="84")``.
         """
-        settings = self.settings()
-        merged = {**settings.account_mapping, **roles}
-        saved = Settings(
-            account_mapping=merged, tax_code_mapping=settings.tax_code_mapping,
-            item_mapping=settings.item_mapping, entities=settings.entities,
-            auto_sync=settings.auto_sync, sync_from=settings.sync_from,
-        )
-        self.store.save_settings(self.realm_id, saved)
-        return saved
+        return self._merge_settings("account_mapping", roles)
+
+    def map_tax_codes(self, mapping: Mapping[str, str]) -> Settings:
+        """Save tax-code mappings (the product's code -> QBO TaxCode id)."""
+        return self._merge_settings("tax_code_mapping", mapping)
+
+    def map_items(self, mapping: Mapping[str, str]) -> Settings:
+        """Save item mappings (the product's item id -> an existing QBO Item id)."""
+        return self._merge_settings("item_mapping", mapping)
+
+    def link(self, entity: str, local_id: str, qbo_id: str) -> EntityLink:
+        """Link a record to a QBO object by hand (after an ``ambiguous_match``).
+
+        The object is read for its current SyncToken; the link has no
+        fingerprint, so the next push sends the record as a sparse update.
+
+        Raises:
+            NotFoundError: No such object in QBO.
+        """
+        obj = self.client.read_entity(entity, f"{entity.lower()}/{qbo_id}")
+        link = EntityLink(realm_id=self.realm_id, entity_type=entity, local_id=local_id,
+                          qbo_id=str(obj.id), sync_token=obj.sync_token,
+                          status=LinkStatus.SYNCED, updated_at=self._now())
+        self.store.save_links([link])
+        return link
 
     def suggest_accounts(self) -> dict[str, str]:
         """Account ids QBO's own defaults would use: an income account and the A/R account.
@@ -305,19 +337,31 @@ class SyncEngine:
         self, entities: Collection[str] | None, direction: SyncDirection
     ) -> list[Mapper[Any, Any]]:
         """Mappers enabled for ``direction`` (no per-entity settings: all of them)."""
-        settings = self.settings()
-        out = []
-        for mapper in self.mappers:
-            if entities is not None and mapper.entity not in entities:
-                continue
-            chosen = settings.entities.get(mapper.entity)
-            if settings.entities and (
-                chosen is None or not chosen.enabled
-                or chosen.direction not in (direction, SyncDirection.BOTH)
-            ):
-                continue
-            out.append(mapper)
-        return out
+        return [m for m in self.mappers if self._why_not(m, entities, direction) is None]
+
+    def _why_not(
+        self, mapper: Mapper[Any, Any], entities: Collection[str] | None,
+        direction: SyncDirection, settings: Settings | None = None,
+    ) -> str | None:
+        """Why an entity is left out of a run (``None``: it is in)."""
+        if entities is not None and mapper.entity not in entities:
+            return "not_selected"
+        settings = settings or self.settings()
+        chosen = settings.entities.get(mapper.entity)
+        if settings.entities and (
+            chosen is None or not chosen.enabled
+            or chosen.direction not in (direction, SyncDirection.BOTH)
+        ):
+            return "disabled"
+        return None
+
+    @contextlib.contextmanager
+    def _exclusive(self) -> Iterator[None]:
+        """One run per realm at a time: in this process, and across processes via the store."""
+        with self._run_lock, self.store.refresh_lock(
+            f"sync:{self.realm_id}", timeout=self.run_lock_timeout
+        ):
+            yield
 
     # -- runs --------------------------------------------------------------------------
 
@@ -345,11 +389,14 @@ class SyncEngine:
             status=builder.status(stopped=stopped is not None), started_at=run.started_at,
             finished_at=self._now(), counts=builder.counts(), outcomes=tuple(builder.outcomes),
             requests=used.requests, write_requests=used.batch_requests, throttled=used.throttled,
-            dry_run=dry_run, message=stopped,
+            dry_run=dry_run, message=stopped, outcomes_dropped=builder.dropped,
         )
         if not dry_run:
             self.store.save_run(report.to_run_record())
         return report
+
+    def _builder(self) -> ReportBuilder:
+        return ReportBuilder(limit=self.outcome_limit, listener=self._on_outcome)
 
     # -- push --------------------------------------------------------------------------
 
@@ -377,14 +424,16 @@ class SyncEngine:
                 raise ConfigurationError("push() needs records, or a source= on the engine")
             records = [r for m in mappers for r in self.source.records(m.entity)]
         grouped = self._group(records)
-        self._add_dependencies(grouped)
+        self._add_dependencies(grouped, mappers)
         return grouped
 
-    def _add_dependencies(self, grouped: dict[Mapper[Any, Any], list[Any]]) -> None:
+    def _add_dependencies(
+        self, grouped: dict[Mapper[Any, Any], list[Any]], mappers: Sequence[Mapper[Any, Any]]
+    ) -> None:
         """Read from the source what the given records need and neither given nor linked."""
         if self.source is None:
             return
-        by_entity = {m.entity: m for m in grouped}
+        by_entity = {m.entity: m for m in mappers}
         for mapper in reversed(self.mappers):  # dependents first, so chains resolve
             needed: dict[str, set[str]] = {}
             for record in grouped[mapper]:
@@ -411,13 +460,24 @@ class SyncEngine:
         grouped = self._records(records, mappers)
         if kind is None:
             kind = RunKind.FULL if records is None else RunKind.ENTITY
-        with self._run_lock:
+        with self._exclusive():
             run = self._start(kind, RunDirection.PUSH)
-            builder = ReportBuilder()
+            builder = self._builder()
             stats0 = self.client.stats
             if not dry_run:
                 self.store.save_run(run)
-            push = _PushRun(self, run.run_id, builder, dry_run=dry_run)
+            settings = self.settings()
+            for mapper, held in grouped.items():
+                why = self._why_not(mapper, entities, SyncDirection.PUSH, settings)
+                if why is None:
+                    continue
+                for record in held:
+                    builder.add(RecordOutcome(
+                        entity=mapper.entity, local_id=mapper.local_id(record),
+                        action=Action.SKIP, reason=why,
+                        message=f"{mapper.entity} is {why.replace('_', ' ')} for push",
+                    ))
+            push = PushRun(self, run.run_id, builder, settings=settings, dry_run=dry_run)
             stopped = None
             try:
                 push.run(mappers, grouped)
@@ -433,10 +493,10 @@ class SyncEngine:
         self, sink: ChangeSink, mappers: Sequence[Mapper[Any, Any]], kind: RunKind,
         work: Callable[[Puller], None],
     ) -> SyncReport:
-        with self._run_lock:
+        with self._exclusive():
             run = self._start(kind, RunDirection.PULL)
             self.store.save_run(run)
-            builder = ReportBuilder()
+            builder = self._builder()
             for m in mappers:
                 builder.touch(m.entity)
             stats0 = self.client.stats
@@ -455,171 +515,3 @@ class SyncEngine:
             except QBOError as exc:
                 stopped = f"the pull stopped: {exc}"
             return self._finish(run, builder, stats0, dry_run=False, stopped=stopped)
-
-
-class _PushRun:
-    """One push run's state: what is resolved, what failed, the default item."""
-
-    def __init__(self, engine: SyncEngine, run_id: str, builder: ReportBuilder, *,
-                 dry_run: bool) -> None:
-        self.e = engine
-        self.run_id = run_id
-        self.builder = builder
-        self.dry_run = dry_run
-        self.settings = engine.settings()
-        self.resolved: dict[str, dict[str, str]] = {}
-        self.failed: dict[tuple[str, str], str] = {}
-        self.planned_new: set[tuple[str, str]] = set()
-        self.recovered: set[tuple[str, str]] = set()
-        self._sequence = itertools.count(1)
-        self._default_item: str | None = None
-        self._default_item_known = False
-
-    def report(self, outcome: RecordOutcome) -> None:
-        if outcome.action is Action.FAIL and outcome.local_id is not None:
-            self.failed[(outcome.entity, outcome.local_id)] = outcome.reason or "failed"
-        self.builder.add(outcome)
-
-    def run(self, mappers: Sequence[Mapper[Any, Any]], grouped: Mapping[Mapper[Any, Any],
-                                                                       Sequence[Any]]) -> None:
-        e = self.e
-        if not self.dry_run:
-            self.recovered = recover_pending(
-                e.client, e.store, e.realm_id, now=e._now, report=self.report,
-                entities={m.entity for m in mappers},
-            )
-        for mapper in mappers:
-            self.builder.touch(mapper.entity)
-            records = grouped.get(mapper, [])
-            if records:
-                self.entity(mapper, records)
-
-    def _resolve_dependencies(self, mapper: Mapper[Any, Any], records: Sequence[Any]) -> None:
-        needed: dict[str, set[str]] = {}
-        for record in records:
-            for dep in mapper.dependencies(record):
-                needed.setdefault(dep.entity, set()).add(dep.local_id)
-        for entity, ids in needed.items():
-            known = self.resolved.setdefault(entity, {})
-            missing = [i for i in ids if i not in known and (entity, i) not in self.failed]
-            for local_id, link in self.e.store.get_links(self.e.realm_id, entity, missing).items():
-                if link.qbo_id and link.status is not LinkStatus.PENDING:
-                    known[local_id] = link.qbo_id
-
-    def _candidates(self, mapper: Mapper[Any, Any], records: Sequence[Any],
-                    links: Mapping[str, EntityLink]) -> dict[str, list[Any]]:
-        unlinked = [r for r in records if mapper.state(r) is RecordState.ACTIVE
-                    and not getattr(links.get(mapper.local_id(r)), "qbo_id", None)]
-        found: list[Any] = []
-        for query in mapper.candidate_queries(unlinked) if unlinked else ():
-            found.extend(self.e.client.query(query))
-        if not found:
-            return {}
-        linked = self.e.store.get_links_by_qbo_ids(self.e.realm_id, mapper.entity,
-                                                   [str(c.id) for c in found])
-        return candidate_index(mapper, found, linked.keys())
-
-    def entity(self, mapper: Mapper[Any, Any], records: Sequence[Any]) -> None:
-        e = self.e
-        entity = mapper.entity
-        total = len(records)
-        links = e.store.get_links(e.realm_id, entity, [mapper.local_id(r) for r in records])
-        self._resolve_dependencies(mapper, records)
-        ctx = PlanContext(settings=self.settings, resolved=self.resolved, failed=self.failed,
-                          default_item=self.default_item, planned=self.planned_new,
-                          default_item_name=e.default_item_name)
-        plan = plan_entity(
-            mapper, records, links=links, fields=e.policy.push_fields(mapper),
-            qbo_owned=e.policy.qbo_attributes(mapper),
-            candidates=self._candidates(mapper, records, links), ctx=ctx,
-        )
-        resolved = self.resolved.setdefault(entity, {})
-        writes: list[PlannedWrite] = []
-        save: list[EntityLink] = []
-        now = e._now()
-        for p in plan:
-            if p.action in (Action.SKIP, Action.FAIL, Action.MATCH):
-                if p.action is Action.SKIP and (entity, p.local_id) in self.recovered:
-                    continue  # its recovery outcome already stands for it
-                if p.qbo_id and p.action is not Action.FAIL:
-                    resolved[p.local_id] = p.qbo_id
-                if p.action is Action.FAIL and p.reason != "write_unconfirmed":
-                    save.append(failed_link(e.realm_id, entity, p.local_id, links.get(p.local_id),
-                                            code=p.reason or "failed", message=p.message or "",
-                                            now=now))
-                if p.action is Action.MATCH:
-                    save.append(synced_link(e.realm_id, entity, p.local_id, qbo_id=p.qbo_id,
-                                            sync_token=p.sync_token, fingerprint=p.fingerprint,
-                                            now=now))
-                self.report(RecordOutcome(entity=entity, local_id=p.local_id, action=p.action,
-                                          reason=p.reason, message=p.message, qbo_id=p.qbo_id))
-            elif self.dry_run:
-                if p.action is Action.CREATE:
-                    self.planned_new.add((entity, p.local_id))
-                self.report(RecordOutcome(entity=entity, local_id=p.local_id, action=p.action,
-                                          reason="planned", qbo_id=p.qbo_id))
-            else:
-                writes.append(p)
-        if save and not self.dry_run:
-            e.store.save_links(save)
-        done = [total - len(writes)]
-        e._progress(entity, done[0], total)
-        if not writes:
-            return
-
-        def progress(n: int) -> None:
-            done[0] += n
-            e._progress(entity, done[0], total)
-
-        BatchWriter(
-            client=e.client, store=e.store, realm_id=e.realm_id, run_id=self.run_id,
-            mapper=mapper, links=links, report=self.report, resolved=resolved, now=e._now,
-            batch_size=e.batch_size, max_in_flight=e.max_in_flight,
-            conflict_retries=e.conflict_retries, progress=progress,
-            next_sequence=lambda: next(self._sequence),
-        ).write(writes)
-
-    def default_item(self) -> str | None:
-        """The default service item's QBO id: linked, found by name, or created once."""
-        if not self._default_item_known:
-            self._default_item = self._find_or_create_item()
-            self._default_item_known = True
-        return self._default_item
-
-    def _find_or_create_item(self) -> str | None:
-        e = self.e
-        link = e.store.get_links(e.realm_id, "Item", [DEFAULT_ITEM_ID]).get(DEFAULT_ITEM_ID)
-        if link is not None and link.qbo_id:
-            return link.qbo_id
-        name = e.default_item_name
-        try:
-            found = e.client.items.first(Query("Item").where_eq("Name", name))
-            created = False
-            if found is None:
-                if self.dry_run:
-                    return NEW_ID
-                income = self.settings.account_mapping.get("income")
-                if not income:
-                    return None
-                key = record_key(e.realm_id, "Item", DEFAULT_ITEM_ID, name, "create")
-                found = e.client.items.create(
-                    models.Item(name=name, type="Service",
-                                income_account_ref=models.Ref(value=income)),
-                    request_id=f"qs-item-{key}",
-                )
-                created = True
-        except QBOError as exc:
-            self.report(RecordOutcome(entity="Item", local_id=DEFAULT_ITEM_ID, action=Action.FAIL,
-                                      reason=exc.code or type(exc).__name__, message=exc.message,
-                                      intuit_tid=exc.intuit_tid))
-            return None
-        if not self.dry_run:
-            e.store.save_links([synced_link(e.realm_id, "Item", DEFAULT_ITEM_ID,
-                                            qbo_id=found.id, sync_token=found.sync_token,
-                                            fingerprint=None, now=e._now())])
-            self.report(RecordOutcome(
-                entity="Item", local_id=DEFAULT_ITEM_ID,
-                action=Action.CREATE if created else Action.MATCH, reason="default_item",
-                message=f"the default item {name!r} for lines without an item", qbo_id=found.id,
-            ))
-        return str(found.id)

@@ -169,7 +169,10 @@ class BatchWriter:
             running: dict[Future[BatchResult], tuple[list[PlannedWrite], str]] = {}
 
             def submit() -> bool:
-                batch = next(batches, None)
+                batch: list[PlannedWrite] | None = []
+                while batch == []:
+                    batch = next(batches, None)
+                    batch = None if batch is None else self._buildable(batch)
                 if batch is None:
                     return False
                 rid = self._mark_pending(batch)
@@ -200,6 +203,23 @@ class BatchWriter:
             if stop is not None:
                 raise stop
         return retry
+
+    def _buildable(self, batch: Sequence[PlannedWrite]) -> list[PlannedWrite]:
+        """The writes whose request body can be built; the others fail here, unsent.
+
+        A body that cannot be built (an update without a SyncToken, a value
+        the wire format refuses) would otherwise fail the whole batch before
+        sending and come back as pending on every run.
+        """
+        return [w for w in batch if self._builds(w)]
+
+    def _builds(self, write: PlannedWrite) -> bool:
+        try:
+            _operation(write, 0, "b0").to_item("b0")
+        except QBOError as exc:
+            self._fail(write, "invalid_record", f"cannot be sent: {exc.message}")
+            return False
+        return True
 
     def _mark_pending(self, batch: Sequence[PlannedWrite]) -> str:
         keys = [record_key(self._realm, w.entity, w.local_id, w.fingerprint, w.action.value)

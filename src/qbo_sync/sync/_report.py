@@ -20,7 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import attrs
 
@@ -114,6 +114,9 @@ class SyncReport:
         throttled: Answers that were a throttle (429).
         dry_run: Nothing was written (:meth:`SyncEngine.plan`).
         message: Why the run stopped, when it stopped early.
+        outcomes_dropped: Outcomes (never failures) left out of ``outcomes``
+            because the engine's ``outcome_limit`` was reached; the counts
+            still include them, and ``on_outcome`` saw them.
     """
 
     run_id: str
@@ -130,6 +133,7 @@ class SyncReport:
     throttled: int = 0
     dry_run: bool = False
     message: str | None = None
+    outcomes_dropped: int = 0
 
     @property
     def duration(self) -> dt.timedelta:
@@ -183,17 +187,36 @@ class SyncReport:
 
 
 class ReportBuilder:
-    """Collects outcomes while a run goes (thread-safe); :meth:`build` freezes them."""
+    """Collects outcomes while a run goes (thread-safe).
 
-    def __init__(self) -> None:
+    Args:
+        limit: Keep at most this many outcomes that are not failures (failures
+            are always kept, counts are always exact); ``None``: keep all.
+        listener: Called with every outcome as it is recorded.
+    """
+
+    def __init__(
+        self, *, limit: int | None = None,
+        listener: Callable[[RecordOutcome], None] | None = None,
+    ) -> None:
         self._lock = threading.Lock()
         self._outcomes: list[RecordOutcome] = []
         self._counts: dict[str, dict[str, int]] = {}
+        self._limit = limit
+        self._kept = 0
+        self.dropped = 0
+        self._listener = listener
 
     def add(self, outcome: RecordOutcome) -> None:
         """Record one outcome."""
+        if self._listener is not None:
+            self._listener(outcome)
         with self._lock:
-            self._outcomes.append(outcome)
+            if outcome.action is Action.FAIL or self._limit is None or self._kept < self._limit:
+                self._outcomes.append(outcome)
+                self._kept += outcome.action is not Action.FAIL
+            else:
+                self.dropped += 1
             row = self._counts.setdefault(outcome.entity, {})
             field = outcome.action.counted_as
             row[field] = row.get(field, 0) + 1

@@ -11,7 +11,14 @@ from qbo_sync.testing._fake._core_realm import Realm, Record
 from qbo_sync.testing._fake._core_time import meta_time, parse_instant
 from qbo_sync.testing._fake._core_values import as_dict, as_list, as_str
 from qbo_sync.testing._fake._entities import EntitySpec, spec_for
-from qbo_sync.testing._fake._query import Query, lookup_keys, parse_query, project, run_query
+from qbo_sync.testing._fake._query import (
+    Query,
+    lookup_keys,
+    parse_query,
+    project,
+    run_query,
+    sorted_matches,
+)
 
 __all__ = [
     "MAX_BATCH_ITEMS",
@@ -53,7 +60,21 @@ def run_query_text(realm: Realm, text: str) -> dict[str, Any]:
     query = parse_query(text)
     spec = query.spec
     candidates, ordered = _candidates(realm, query)
-    total, page = run_query(query, candidates, id_ordered=ordered)
+    if (ordered and not query.order) or query.count:
+        total, page = run_query(query, candidates, id_ordered=ordered)
+    else:
+        # Paging a sorted query re-sorts every match per page; keep the sorted
+        # matches until the realm changes (QBO answers pages in milliseconds).
+        key = (query.spec.name, query.where, query.order, query.fields)
+        cached = realm.query_cache.get(key)
+        if cached is None or cached[0] != realm.generation:
+            if len(realm.query_cache) > 32:
+                realm.query_cache.clear()
+            cached = (realm.generation, sorted_matches(query, candidates, id_ordered=ordered))
+            realm.query_cache[key] = cached
+        rows_all = cached[1]
+        total = len(rows_all)
+        page = rows_all[query.start - 1 : query.start - 1 + query.max_results]
     if query.count:
         return {"QueryResponse": {"totalCount": total}}
     if not page:

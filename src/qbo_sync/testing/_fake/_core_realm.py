@@ -66,6 +66,13 @@ class Realm:
         self.changes: list[Change] = []
         self.writes = 0
         self.index = RealmIndex()
+        #: Sorted query matches by query shape, valid for one :attr:`generation`.
+        self.query_cache: dict[Any, tuple[Any, list[dict[str, Any]]]] = {}
+
+    @property
+    def generation(self) -> tuple[int, int, int]:
+        """Changes whenever any object may have changed (cache validity)."""
+        return (self._seq, self.writes, sum(len(r) for r in self.records.values()))
 
     # -- RealmView -----------------------------------------------------------------
 

@@ -15,6 +15,7 @@ dotted paths reach nested properties (``MetaData.LastUpdatedTime``).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
@@ -28,7 +29,15 @@ from qbo_sync.testing._fake._core_schema import KNOWN_FIELDS
 from qbo_sync.testing._fake._core_time import parse_instant
 from qbo_sync.testing._fake._entities import EntitySpec, spec_for
 
-__all__ = ["Condition", "Query", "lookup_keys", "parse_query", "project", "run_query"]
+__all__ = [
+    "Condition",
+    "Query",
+    "lookup_keys",
+    "parse_query",
+    "project",
+    "run_query",
+    "sorted_matches",
+]
 
 MAX_RESULTS = 1000
 #: Property names by their lower-case spelling, per entity (query names are case-insensitive).
@@ -341,7 +350,13 @@ def _sort_key(obj: dict[str, Any], path: tuple[str, ...]) -> tuple[int, Any]:
         return (1, int(value))
     if isinstance(value, int | Decimal):
         return (2, Decimal(value))
-    text = str(value)
+    return _text_sort_key(str(value))
+
+
+@functools.lru_cache(maxsize=65_536)
+def _text_sort_key(text: str) -> tuple[int, Any]:
+    # Cached: paging a large ORDERBY sorts every matching object again for each
+    # page, and MetaData timestamps repeat across those sorts.
     if text.isdigit():
         return (2, Decimal(text))
     when = parse_instant(text) if _looks_temporal(text) else None
@@ -372,20 +387,31 @@ def run_query(
     Returns:
         (total matching rows, or -1 when not counted; the requested page).
     """
+    if id_ordered and not query.order and not query.count:
+        first = query.start - 1
+        return -1, list(islice(_matching(query, objects), first, first + query.max_results))
+    rows = sorted_matches(query, objects, id_ordered=id_ordered)
+    page = rows[query.start - 1 : query.start - 1 + query.max_results]
+    return len(rows), page
+
+
+def _matching(query: Query, objects: Iterable[dict[str, Any]]) -> Iterable[dict[str, Any]]:
     conditions = list(query.where)
     if query.spec.has_active and not any(c.path == ("Active",) for c in conditions):
         conditions.append(Condition(("Active",), "=", (True,)))
-    matching = (obj for obj in objects if all(_test(c, obj) for c in conditions))
-    if id_ordered and not query.order and not query.count:
-        first = query.start - 1
-        return -1, list(islice(matching, first, first + query.max_results))
-    rows = list(matching)
+    return (obj for obj in objects if all(_test(c, obj) for c in conditions))
+
+
+def sorted_matches(
+    query: Query, objects: Iterable[dict[str, Any]], *, id_ordered: bool
+) -> list[dict[str, Any]]:
+    """Every matching object, in the query's order (paging left to the caller)."""
+    rows = list(_matching(query, objects))
     if not id_ordered:
         rows.sort(key=lambda obj: _sort_key(obj, ("Id",)))
     for path, descending in reversed(query.order):
         rows.sort(key=lambda obj, p=path: _sort_key(obj, p), reverse=descending)  # type: ignore[misc]
-    page = rows[query.start - 1 : query.start - 1 + query.max_results]
-    return len(rows), page
+    return rows
 
 
 def lookup_keys(query: Query, name_field: str | None) -> tuple[str, list[str]] | None:
