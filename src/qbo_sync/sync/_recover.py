@@ -5,8 +5,10 @@ Every pending link names the batch ``requestid`` and its own ``bId``
 ``requestid`` with a harmless query in every member's ``bId``:
 
 - if QBO had processed the batch, it does not run it again but answers with
-  its first response: each member gets the entity (or fault) of its original
-  write, exactly as if the answer had arrived the first time;
+  its first response: each member gets the entity of its original write,
+  exactly as if the answer had arrived the first time (a member QBO refused,
+  e.g. with 5010 or 6240, wrote nothing: it is planned again in the same run,
+  which reports it once and runs the follow-up the interruption cut off);
 - if QBO never received it, the queries run and answer ``QueryResponse``:
   nothing was written, so the member goes back to be planned again.
 
@@ -91,15 +93,13 @@ def recover_pending(
                 # The probe ran: the original batch never reached QBO.
                 links.append(_unsent(link, stamp))
             elif result.error is not None:
+                # The write was refused, so nothing was written: like an unsent
+                # write, the record is planned again (and reported once) in this
+                # run; its 5010/6240 follow-ups, which the crash cut off, run then.
                 err = result.error
                 links.append(failed_link(realm_id, link.entity_type, link.local_id, link,
                                          code=err.code or type(err).__name__,
-                                         message=err.message, now=stamp))
-                report(RecordOutcome(
-                    entity=link.entity_type, local_id=link.local_id, action=Action.FAIL,
-                    reason=err.code or type(err).__name__, message=f"recovered: {err.message}",
-                    qbo_id=link.qbo_id, intuit_tid=result.intuit_tid,
-                ))
+                                         message=f"recovered: {err.message}", now=stamp))
             else:
                 entity = result.entity
                 qbo_id = getattr(entity, "id", None) or link.qbo_id

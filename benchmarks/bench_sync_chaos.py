@@ -1,0 +1,213 @@
+"""Chaos at full size: a demo-sized push through faults and process deaths (issue 9).
+
+``sample_book(customers=2000, items=100, invoices=6000, payments=2000,
+credit_memos=200)`` is pushed into an empty fake company while QBO answers 5%
+of requests with a 500, a 503, a 429, a timeout (with or without the write
+committed) or a commit-then-drop, and the "process" is killed at random points:
+at the n-th HTTP request or the n-th ``save_links``, before or after the real
+call. After each kill a new client and engine on the same store push again,
+until a push reports success. Then it prints kills, runs needed, injected
+faults, requests, wall and virtual time, duplicates in QBO and unlinked local
+records (both must be 0; the script exits 1 otherwise).
+
+Everything runs on virtual time (a FakeClock drives the fake, the pacer and
+the retries), one batch in flight. ``tests/sync/test_chaos.py`` runs the same
+scenario at a few hundred records for several seeds in CI.
+
+Run: python benchmarks/bench_sync_chaos.py [--small] [--seed N] [--kills N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import httpx
+
+from qbo_sync import MemoryStore, QBOClient, SyncEngine
+from qbo_sync.errors import QBOError
+from qbo_sync.http import RealmPacer, RetryPolicy
+from qbo_sync.storage import EntityLink, LinkStatus, RunStatus
+from qbo_sync.sync import DEFAULT_ITEM_ID, SyncReport
+from qbo_sync.testing import FakeClock, FakeQBO, Fault, SampleBook, sample_book
+
+YEAR = 365 * 24 * 3600.0
+FAULTS = (
+    Fault(kind="error", status=500),
+    Fault(kind="error", status=503),
+    Fault(kind="throttle"),
+    Fault(kind="timeout"),
+    Fault(kind="timeout", commit=True),
+    Fault(kind="drop"),
+)
+ENTITIES = {"Customer": "customers", "Item": "items", "Invoice": "invoices",
+            "Payment": "payments", "CreditMemo": "credit_memos"}
+
+
+class Killed(Exception):  # noqa: N818 - the process dying, not an error
+    """The process died."""
+
+
+class Killer:
+    """Kills at the ``at``-th call it sees (before or after it); then every call dies."""
+
+    def __init__(self, at: int, *, after: bool) -> None:
+        self.left = at
+        self.after = after
+        self.dead = False
+
+    def around(self, call: Callable[[], Any]) -> Any:
+        if self.dead:
+            raise Killed("the process is dead")
+        self.left -= 1
+        if self.left > 0:
+            return call()
+        self.dead = True
+        if not self.after:
+            raise Killed("killed before the call")
+        call()
+        raise Killed("killed after the call")
+
+
+class KillingTransport(httpx.BaseTransport):
+    def __init__(self, inner: httpx.BaseTransport, killer: Killer) -> None:
+        self.inner = inner
+        self.killer = killer
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response: httpx.Response = self.killer.around(lambda: self.inner.handle_request(request))
+        return response
+
+
+def client_for(fake: FakeQBO, clock: FakeClock, realm: str,
+               transport: httpx.BaseTransport) -> QBOClient:
+    return QBOClient(
+        realm_id=realm, environment="sandbox",
+        access_token=fake.issue_access_token(realm, lifetime=YEAR), transport=transport,
+        pacer=RealmPacer(clock=clock.monotonic, sleep=clock.sleep),
+        retry=RetryPolicy(sleep=clock.sleep), clock=clock.now,
+    )
+
+
+def unsynced(store: MemoryStore, realm: str, records: int) -> int:
+    synced = store.list_links(realm, status=LinkStatus.SYNCED)
+    return records - sum(link.local_id != DEFAULT_ITEM_ID for link in synced)
+
+
+def audit(fake: FakeQBO, realm: str, store: MemoryStore, book: SampleBook,
+          seeded: Counter[str]) -> tuple[int, int]:
+    """(duplicates in QBO, unlinked local records)."""
+    links: dict[str, dict[str, EntityLink]] = {}
+    for link in store.list_links(realm):
+        links.setdefault(link.entity_type, {})[link.local_id] = link
+    duplicates = unlinked = 0
+    for entity, field in ENTITIES.items():
+        local = [r.id for r in getattr(book, field)]
+        objects = {o["Id"] for o in fake.objects(realm, entity)}
+        extra = seeded[entity] + (1 if entity == "Item" else 0)  # the default service item
+        duplicates += max(0, len(objects) - len(local) - extra)
+        mine = links.get(entity, {})
+        mine.pop(DEFAULT_ITEM_ID, None)
+        qbo_ids = Counter(link.qbo_id for link in mine.values())
+        duplicates += sum(n - 1 for n in qbo_ids.values() if n > 1)
+        for local_id in local:
+            found = mine.get(local_id)
+            if found is None or found.status is not LinkStatus.SYNCED \
+                    or found.qbo_id not in objects:
+                unlinked += 1
+    return duplicates, unlinked
+
+
+def chaos(book: SampleBook, *, seed: int, kills: int, rate: float) -> bool:
+    rng = random.Random(seed)
+    clock = FakeClock()
+    fake = FakeQBO(clock=clock, seed=seed)
+    realm = fake.add_company(company_name="Chaos Plumbing")
+    seeded = Counter({e: len(fake.objects(realm, e)) for e in ENTITIES})
+    store = MemoryStore()
+    with client_for(fake, clock, realm, fake.transport()) as client:
+        engine = SyncEngine(client=client, store=store, clock=clock.now)
+        engine.map_accounts(**engine.suggest_accounts())
+    records = book.records()
+    print(f"chaos push (seed {seed}): {len(records):,} local records "
+          f"({len(book.customers)} customers, {len(book.items)} items, "
+          f"{len(book.invoices)} invoices, {len(book.payments)} payments, "
+          f"{len(book.credit_memos)} credit memos); {rate:.0%} faults, up to {kills} kills")
+    fake.faults.random(rate, kinds=FAULTS)
+    killed = aborted = runs = 0
+    wall = time.perf_counter()
+    start_virtual = clock.elapsed
+    report: SyncReport | None = None
+    while runs < 100:
+        runs += 1
+        transport: httpx.BaseTransport = fake.transport()
+        if killed < kills:
+            # A kill point within the work left: a batch of 30 a request plus a few
+            # reads, two link saves a batch.
+            batches = unsynced(store, realm, len(records)) // 30 + 1
+            at_request = rng.random() < 0.5
+            killer = Killer(rng.randrange(1, batches + 10 if at_request else 2 * batches + 2),
+                            after=rng.random() < 0.5)
+            if at_request:
+                transport = KillingTransport(transport, killer)
+            else:
+                save = store.save_links
+
+                def dying_save(links: Iterable[EntityLink], _k: Killer = killer,
+                               _save: Callable[[Iterable[EntityLink]], None] = save) -> None:
+                    batch = list(links)
+                    _k.around(lambda: _save(batch))
+
+                store.save_links = dying_save  # type: ignore[method-assign]
+        try:
+            with client_for(fake, clock, realm, transport) as client:
+                report = SyncEngine(client=client, store=store, clock=clock.now).push(records)
+        except Killed:
+            killed += 1
+            continue
+        except QBOError as exc:
+            aborted += 1
+            print(f"  run {runs} raised {type(exc).__name__}: {exc.message}")
+            continue
+        finally:
+            vars(store).pop("save_links", None)
+        print(f"  run {runs}: {report.status.value}, created {report.total('created'):,}, "
+              f"recovered {sum(o.reason == 'recovered' for o in report.outcomes):,}, "
+              f"failed {report.total('failed'):,}, skipped {report.total('skipped'):,}")
+        if report.status is RunStatus.SUCCESS:
+            break
+    wall = time.perf_counter() - wall
+    virtual = clock.elapsed - start_virtual
+    duplicates, unlinked = audit(fake, realm, store, book, seeded)
+    stats = fake.stats
+    status = report.status if report is not None else RunStatus.FAILED
+    print(f"  kills {killed}; runs needed {runs} (pushes that raised {aborted}); "
+          f"final status {status.value}")
+    print(f"  injected faults {stats.faults_injected:,}; requests {stats.total:,} "
+          f"({dict(sorted(stats.requests.items()))}); 429s {stats.throttled}")
+    print(f"  wall time {wall:.1f} s; virtual time {virtual / 60:.1f} min")
+    print(f"  duplicates {duplicates} (must be 0); unlinked records {unlinked} (must be 0)")
+    return status is RunStatus.SUCCESS and duplicates == 0 and unlinked == 0
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--small", action="store_true", help="a tenth of the sizes")
+    parser.add_argument("--seed", type=int, default=1, help="faults, kill points, records")
+    parser.add_argument("--kills", type=int, default=10, help="how many runs to kill")
+    parser.add_argument("--rate", type=float, default=0.05, help="share of requests faulted")
+    args = parser.parse_args(argv)
+    scale = 10 if args.small else 1
+    book = sample_book(customers=2000 // scale, items=100 // scale, invoices=6000 // scale,
+                       payments=2000 // scale, credit_memos=200 // scale, seed=args.seed)
+    if not chaos(book, seed=args.seed, kills=args.kills, rate=args.rate):
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,222 @@
+"""Chaos: a few hundred records pushed through faults and process deaths, several seeds.
+
+QBO answers about 5% of requests with a 500, a 503, a 429, a timeout or a
+commit-then-drop; the process is killed at random points (at the n-th HTTP
+request or the n-th ``save_links``, before or after the real call). Each kill
+throws the engine and client away; a new engine on the same store (and the
+same fake QBO) pushes again, until a push reports success. Then QBO must hold
+exactly one object per local record, every record must be linked, and the
+last run's counts must add up. Everything runs on virtual time.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import attrs
+import httpx
+import pytest
+
+from qbo_sync import MemoryStore, SQLiteStore, SyncEngine
+from qbo_sync.errors import QBOError
+from qbo_sync.storage import EntityLink, LinkStatus, RunStatus, Store
+from qbo_sync.sync import DEFAULT_ITEM_ID, SyncReport
+from qbo_sync.testing import FakeClock, FakeQBO, Fault, sample_book
+
+from .conftest import make_client, make_engine
+
+FAULTS = (
+    Fault(kind="error", status=500),
+    Fault(kind="error", status=503),
+    Fault(kind="throttle"),
+    Fault(kind="timeout"),
+    Fault(kind="timeout", commit=True),
+    Fault(kind="drop"),
+)
+ENTITIES = {"Customer": "customers", "Item": "items", "Invoice": "invoices",
+            "Payment": "payments", "CreditMemo": "credit_memos"}
+
+
+class Killed(Exception):  # noqa: N818 - it stands for the process dying, not an error
+    """The process died (nothing in the engine catches it)."""
+
+
+class Killer:
+    """Kills the "process" at the ``at``-th call it sees; afterwards every call dies too."""
+
+    def __init__(self, at: int, *, after: bool) -> None:
+        self.left = at
+        self.after = after
+        self.dead = False
+
+    def around(self, call: Callable[[], Any]) -> Any:
+        if self.dead:
+            raise Killed("the process is dead")
+        self.left -= 1
+        if self.left > 0:
+            return call()
+        self.dead = True
+        if not self.after:
+            raise Killed("killed before the call")
+        call()
+        raise Killed("killed after the call")
+
+
+class KillingTransport(httpx.BaseTransport):
+    def __init__(self, inner: httpx.BaseTransport, killer: Killer) -> None:
+        self.inner = inner
+        self.killer = killer
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response: httpx.Response = self.killer.around(lambda: self.inner.handle_request(request))
+        return response
+
+
+@attrs.define
+class Chaos:
+    """What a chaos run did."""
+
+    runs: int = 0
+    kills: int = 0
+    aborted: int = 0  # pushes that raised a QBOError instead of reporting
+    reports: list[SyncReport] = attrs.Factory(list)
+
+
+def push_until_success(
+    fake: FakeQBO, clock: FakeClock, realm: str, open_store: Callable[[], Store],
+    records: list[Any], *, rng: random.Random, kills: int, max_in_flight: int, batch_size: int,
+    max_runs: int = 40,
+) -> Chaos:
+    """Push ``records`` with a new engine per run, killing up to ``kills`` runs at random points."""
+    chaos = Chaos()
+    while chaos.runs < max_runs:
+        chaos.runs += 1
+        store = open_store()
+        transport: httpx.BaseTransport = fake.transport()
+        if chaos.kills < kills:
+            # Die at the n-th request or the n-th save_links (a later point may not come).
+            at_request = rng.random() < 0.5
+            killer = Killer(rng.randrange(1, 16 if at_request else 8), after=rng.random() < 0.5)
+            if at_request:
+                transport = KillingTransport(transport, killer)
+            else:
+                save = store.save_links
+
+                def dying_save(links: Iterable[EntityLink], _k: Killer = killer,
+                               _save: Callable[[Iterable[EntityLink]], None] = save) -> None:
+                    batch = list(links)
+                    _k.around(lambda: _save(batch))
+
+                store.save_links = dying_save  # type: ignore[method-assign]
+        try:
+            with make_client(fake, clock, realm, transport=transport) as client:
+                engine = SyncEngine(client=client, store=store, clock=clock.now,
+                                    max_in_flight=max_in_flight, batch_size=batch_size)
+                report = engine.push(records)
+        except Killed:
+            chaos.kills += 1
+            continue
+        except QBOError:
+            chaos.aborted += 1  # a worker would be retried by its job queue: same as a kill
+            continue
+        finally:
+            vars(store).pop("save_links", None)  # the next process has a working store
+        chaos.reports.append(report)
+        if report.status is RunStatus.SUCCESS:
+            return chaos
+    pytest.fail(f"no successful push in {max_runs} runs: {chaos}")
+
+
+def assert_book_in_qbo(fake: FakeQBO, realm: str, store: Store, book: Any,
+                       seeded: Counter[str], final: SyncReport) -> None:
+    """One QBO object per local record, each record linked once, the last run adding up."""
+    links = store.list_links(realm)
+    by_entity: dict[str, dict[str, EntityLink]] = {}
+    for link in links:
+        by_entity.setdefault(link.entity_type, {})[link.local_id] = link
+    for entity, field in ENTITIES.items():
+        local = [r.id for r in getattr(book, field)]
+        objects = {o["Id"] for o in fake.objects(realm, entity)}
+        extra = seeded[entity] + (1 if entity == "Item" else 0)  # and the default item
+        assert len(objects) == len(local) + extra, entity
+        entity_links = by_entity.get(entity, {})
+        entity_links.pop(DEFAULT_ITEM_ID, None)
+        assert sorted(entity_links) == sorted(local), entity
+        assert {link.status for link in entity_links.values()} == {LinkStatus.SYNCED}, entity
+        qbo_ids = [link.qbo_id for link in entity_links.values()]
+        assert set(qbo_ids) <= objects, entity
+        assert len(set(qbo_ids)) == len(qbo_ids), entity
+        assert all(link.pending_request_id is None for link in entity_links.values())
+        # The last run gave each record one outcome, and its counts add up.
+        outcomes = Counter(o.local_id or "" for o in final.outcomes
+                           if o.entity == entity and o.local_id != DEFAULT_ITEM_ID)
+        assert sorted(outcomes) == sorted(local), entity
+        assert set(outcomes.values()) == {1}, entity
+        c = final.counts[entity]
+        assert c.failed == 0
+        default_item = 1 if final.outcome(entity, DEFAULT_ITEM_ID) else 0
+        assert c.created + c.updated + c.matched + c.skipped == len(local) + default_item, entity
+
+
+def clean_writes(book: Any) -> int:
+    """Changes QBO commits for one clean push of ``book`` (a payment changes its invoice too)."""
+    clock = FakeClock()
+    fake = FakeQBO(clock=clock)
+    realm = fake.add_company(company_name="Calm Inc")
+    with make_client(fake, clock, realm) as client:
+        report = make_engine(client, MemoryStore(), clock).push(book.records())
+    assert report.status is RunStatus.SUCCESS
+    return fake.stats.writes
+
+
+@pytest.mark.parametrize(
+    ("seed", "max_in_flight", "batch_size", "backend"),
+    [(1, 1, 10, "memory"), (2, 3, 10, "memory"), (3, 1, 30, "sqlite"), (4, 4, 7, "memory")],
+)
+def test_chaos_push_ends_with_one_object_per_record(
+    tmp_path: Path, seed: int, max_in_flight: int, batch_size: int, backend: str
+) -> None:
+    """Faults and kills at random points: the book still lands in QBO exactly once.
+
+    The same seed gives the same faults, kill points and records. After the
+    first successful push, every local record is linked (synced, nothing
+    pending) to its own QBO object, QBO holds no object beyond those (and its
+    seeded items plus the default service item), no write was committed
+    twice, and the last run gave each record exactly one outcome.
+    """
+    rng = random.Random(seed)
+    clock = FakeClock()
+    fake = FakeQBO(clock=clock, seed=seed)
+    realm = fake.add_company(company_name="Chaos Inc")
+    seeded = Counter({e: len(fake.objects(realm, e)) for e in ENTITIES})
+    book = sample_book(customers=60, items=8, invoices=150, payments=50, credit_memos=10,
+                       seed=seed)
+    memory = MemoryStore()
+
+    def open_store() -> Store:
+        if backend == "memory":
+            return memory
+        return SQLiteStore(tmp_path / "qbo_sync.db")  # a new process opens the database again
+
+    with make_client(fake, clock, realm) as client:
+        make_engine(client, open_store(), clock)  # the product maps its accounts once
+
+    fake.faults.random(0.05, kinds=FAULTS)
+    chaos = push_until_success(fake, clock, realm, open_store, book.records(), rng=rng,
+                               kills=8, max_in_flight=max_in_flight, batch_size=batch_size)
+    assert chaos.kills >= 3
+    assert fake.stats.faults_injected > 0
+    assert_book_in_qbo(fake, realm, open_store(), book, seeded, chaos.reports[-1])
+    # Nothing was committed twice: as many changes as one clean push of the book makes.
+    assert fake.stats.writes == clean_writes(book)
+    # And the next push finds nothing to do.
+    fake.faults.clear()
+    with make_client(fake, clock, realm) as client:
+        again = SyncEngine(client=client, store=open_store(), clock=clock.now).push(book.records())
+    assert again.status is RunStatus.SUCCESS
+    assert again.write_requests == 0
+    assert again.total("skipped") == len(book)
