@@ -448,3 +448,20 @@ def test_runs_of_one_realm_are_exclusive_across_stores(
     finally:
         holder.close()
         other.close()
+
+
+def test_a_failed_match_read_fails_that_entity_only_and_the_run_ends_recorded(
+    engine: SyncEngine, fake_qbo: FakeQBO, store: MemoryStore
+) -> None:
+    """QBO failing the candidate read: those records fail read_failed, nothing is created blind."""
+    fake_qbo.faults.fail_next(10, status=503, path="/query$")
+    book = sample_book(customers=3, items=1, invoices=0, payments=0, credit_memos=0)
+    report = engine.push(book.records())
+    assert {o.reason for o in report.failures} == {"read_failed"}
+    assert report.counts["Customer"].failed == 3
+    assert report.write_requests == 0
+    saved = store.get_run(report.run_id)
+    assert saved is not None
+    assert saved.status is RunStatus.FAILED
+    fake_qbo.faults.clear()
+    assert engine.push(book.records()).status is RunStatus.SUCCESS

@@ -485,6 +485,10 @@ class SyncEngine:
                 stopped = exc.message
             except AuthError as exc:
                 stopped = f"QBO refused the credentials: {exc}"
+            except QBOError as exc:
+                # A read recovery needs failed (QBO unreachable): the run ends,
+                # recorded as failed; pending writes wait for the next run.
+                stopped = f"the push stopped: {exc}"
             return self._finish(run, builder, stats0, dry_run=dry_run, stopped=stopped)
 
     # -- pull --------------------------------------------------------------------------

@@ -76,6 +76,6 @@ class FieldPolicy:
     ) -> frozenset[str]:
         """Local fields a pulled change of a *linked* record may set in the product."""
         product = self.push_fields(mapper)
-        # "deleted" is the product's own flag; QBO's deletions arrive as DELETED changes.
-        skip = {"id", "deleted"}
-        return frozenset(f for f in record_fields if f not in product and f not in skip)
+        # ``deleted`` is in no group: a customer made inactive in QBO reaches the
+        # product as an update with ``deleted=True``.
+        return frozenset(f for f in record_fields if f not in product and f != "id")

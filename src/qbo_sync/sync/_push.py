@@ -24,6 +24,7 @@ in flight at once; the client's pacer keeps them inside the realm's budget.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any
@@ -154,9 +155,28 @@ class BatchWriter:
                         self._fail(w, "conflict", f"still stale after {self._retries} re-reads "
                                    "(QBO keeps changing it); the next run tries again")
                 else:
-                    pending.extend(self._refresh_tokens(retry.conflicts))
+                    pending.extend(self._follow_up(
+                        [retry.conflicts], functools.partial(self._refresh_tokens, retry.conflicts)))
             if retry.duplicates:
-                pending.extend(self._resolve_duplicates(retry.duplicates))
+                pending.extend(self._follow_up(
+                    [[w for w, _ in retry.duplicates]],
+                    functools.partial(self._resolve_duplicates, retry.duplicates)))
+
+    def _follow_up(
+        self, groups: Sequence[Sequence[PlannedWrite]],
+        read: Callable[[], list[PlannedWrite]],
+    ) -> list[PlannedWrite]:
+        """Run a follow-up read; if QBO fails it, its writes fail (reason ``read_failed``)."""
+        try:
+            return read()
+        except AuthError:
+            raise
+        except QBOError as exc:
+            for group in groups:
+                for w in group:
+                    self._fail(w, "read_failed", f"the follow-up read failed: {exc}",
+                               exc.intuit_tid)
+            return []
 
     def _batches(self, writes: Sequence[PlannedWrite]) -> Iterator[list[PlannedWrite]]:
         for start in range(0, len(writes), self._size):

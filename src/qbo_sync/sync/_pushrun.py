@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from qbo_sync import models
 from qbo_sync.client import Query
-from qbo_sync.errors import QBOError
+from qbo_sync.errors import AuthError, QBOError
 from qbo_sync.mapping import Mapper, RecordState
 from qbo_sync.storage import EntityLink, LinkStatus, Settings
 from qbo_sync.sync._keys import record_key
@@ -135,10 +135,22 @@ class PushRun:
         ctx = PlanContext(settings=self.settings, resolved=self.resolved, failed=self.failed,
                           default_item=self.default_item, planned=self.planned_new,
                           default_item_name=e.default_item_name)
+        try:
+            candidates = self._candidates(mapper, records, links)
+        except AuthError:
+            raise
+        except QBOError as exc:
+            # Without the candidates a create could duplicate a twin: plan nothing.
+            for record in records:
+                self.report(RecordOutcome(
+                    entity=entity, local_id=mapper.local_id(record), action=Action.FAIL,
+                    reason="read_failed", intuit_tid=exc.intuit_tid,
+                    message=f"reading QBO's {entity} records to match against failed: {exc}",
+                ))
+            return
         plan = plan_entity(
             mapper, records, links=links, fields=e.policy.push_fields(mapper),
-            qbo_owned=e.policy.qbo_attributes(mapper),
-            candidates=self._candidates(mapper, records, links), ctx=ctx,
+            qbo_owned=e.policy.qbo_attributes(mapper), candidates=candidates, ctx=ctx,
         )
         resolved = self.resolved.setdefault(entity, {})
         writes: list[PlannedWrite] = []

@@ -313,12 +313,23 @@ def _test(cond: Condition, obj: dict[str, Any]) -> bool:
     if actual is None or isinstance(actual, dict | list):
         return False
     if cond.op == "in":
+        texts = _plain_texts(cond.values)
+        if texts is not None and isinstance(actual, str) and _plain_text(actual):
+            return actual.casefold() in texts  # the common case, in O(1)
         return any(_compare(actual, "=", value) for value in cond.values)
     if cond.op == "like":
         pattern = str(cond.values[0])
         regex = ".*".join(re.escape(part) for part in pattern.split("%"))
         return re.fullmatch(regex, str(actual), re.IGNORECASE | re.DOTALL) is not None
     return _compare(actual, cond.op, cond.values[0])
+
+
+@functools.lru_cache(maxsize=256)
+def _plain_texts(values: tuple[object, ...]) -> frozenset[str] | None:
+    """The case-folded values of an ``IN`` list of plain text (``None`` if any is not)."""
+    if all(isinstance(v, str) and _plain_text(v) for v in values):
+        return frozenset(str(v).casefold() for v in values)
+    return None
 
 
 def _compare(actual: object, op: str, value: object) -> bool:
