@@ -155,8 +155,8 @@ class BatchWriter:
                         self._fail(w, "conflict", f"still stale after {self._retries} re-reads "
                                    "(QBO keeps changing it); the next run tries again")
                 else:
-                    pending.extend(self._follow_up(
-                        [retry.conflicts], functools.partial(self._refresh_tokens, retry.conflicts)))
+                    reread = functools.partial(self._refresh_tokens, retry.conflicts)
+                    pending.extend(self._follow_up([retry.conflicts], reread))
             if retry.duplicates:
                 pending.extend(self._follow_up(
                     [[w for w, _ in retry.duplicates]],
