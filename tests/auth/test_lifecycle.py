@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import attrs
 import httpx
+import pytest
 
 from qbo_sync.auth import CheckOutcome, Connected, ConnectionState, OAuthConfig, OAuthManager
 from qbo_sync.storage import ConnectionStatus, EntityLink, MemoryStore
@@ -201,7 +202,8 @@ def test_disconnect_and_void(
         EntityLink(realm_id=realm, entity_type="Invoice", local_id="inv-never-sent"),
         EntityLink(realm_id=realm, entity_type="Customer", local_id="c", qbo_id="1"),
     ])
-    report = manager.disconnect(realm, void_invoices=True)
+    with pytest.warns(DeprecationWarning, match="SyncEngine.disconnect"):
+        report = manager.disconnect(realm, void_invoices=True)
     assert sorted(report.voided) == ["inv-1", "inv-2"]
     assert [(f.local_id, f.qbo_id) for f in report.void_failures] == [("inv-gone", "9999")]
     for qbo_id in (first, second):

@@ -130,7 +130,8 @@ def test_nothing_secret_leaks(
 
     store.save_links([EntityLink(realm_id=realm, entity_type="Invoice", local_id="i",
                                  qbo_id="424242", sync_token="0")])
-    seen.append(manager.disconnect(realm, void_invoices=True))
+    with pytest.warns(DeprecationWarning, match="SyncEngine.disconnect"):
+        seen.append(manager.disconnect(realm, void_invoices=True))
 
     assert len(errors) == 2
     secrets = set(recorder.secrets) | {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol
@@ -416,7 +417,9 @@ class OAuthManager:
         Args:
             realm_id: The company.
             void_invoices: "Disconnect and void": first void in QBO every
-                invoice this product synced (the ``Invoice`` links).
+                invoice this product synced (the ``Invoice`` links). Deprecated:
+                use :meth:`qbo_sync.SyncEngine.disconnect`, which voids in
+                batches and records an outcome per invoice in run history.
             reason: Stored as the connection's ``status_reason``.
 
         Returns:
@@ -425,6 +428,12 @@ class OAuthManager:
         voided: tuple[str, ...] = ()
         failures: tuple[Any, ...] = ()
         if void_invoices:
+            warnings.warn(
+                "OAuthManager.disconnect(void_invoices=True) is deprecated; use "
+                "SyncEngine.disconnect(oauth, void_invoices=True), which voids in batches "
+                "and records each invoice's outcome",
+                DeprecationWarning, stacklevel=2,
+            )
             voided, failures = void_synced_invoices(self, realm_id, store=self._store)
         revoked, revoke_error, deleted = self._retire(realm_id, reason=reason)
         return DisconnectReport(

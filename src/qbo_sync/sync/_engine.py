@@ -13,7 +13,7 @@ import attrs
 
 from qbo_sync.client import QBOClient, Query
 from qbo_sync.errors import AuthError, ConfigurationError, QBOError
-from qbo_sync.mapping import Mapper, default_mappers
+from qbo_sync.mapping import InvoiceMapper, Mapper, default_mappers
 from qbo_sync.storage import (
     EntityLink,
     LinkStatus,
@@ -33,7 +33,7 @@ from qbo_sync.sync._pushrun import DEFAULT_ITEM_ID, PushRun
 from qbo_sync.sync._report import Action, RecordOutcome, ReportBuilder, SyncReport
 
 if TYPE_CHECKING:
-    from qbo_sync.auth import OAuthManager
+    from qbo_sync.auth import DisconnectReport, OAuthManager
     from qbo_sync.webhooks import WebhookEvent
 
 __all__ = ["Progress", "SyncEngine"]
@@ -240,6 +240,53 @@ class SyncEngine:
             records = [r for m, rs in by_mapper.items() for r in rs
                        if m.local_id(r) in wanted.get(m.entity, set())]
         return self._push(records, None, dry_run=False, kind=RunKind.RECORD)
+
+    def disconnect(
+        self, oauth: OAuthManager, *, void_invoices: bool = False,
+        reason: str = "user_disconnected",
+    ) -> tuple[SyncReport | None, DisconnectReport]:
+        r"""Disconnect the realm, first voiding every synced invoice when asked.
+
+        "Disconnect and void" is a push run: the voids go out in batches with
+        derived ``requestid``\ s, a stale SyncToken is re-read and retried, and
+        each invoice gets a ``void`` or ``fail`` outcome in run history. Then
+        ``oauth`` revokes the tokens and deletes them (links and history stay).
+
+        Returns:
+            The void run's report (``None`` without ``void_invoices``) and the
+            OAuth manager's :class:`~qbo_sync.auth.DisconnectReport`.
+        """
+        report = None
+        if void_invoices:
+            mapper = next((m for m in self.mappers if m.entity == "Invoice"), None)
+            report = self._run(
+                RunKind.FULL, RunDirection.PUSH,
+                lambda run: run.void_linked(mapper or InvoiceMapper()),  # type: ignore[arg-type]
+            )
+        return report, oauth.disconnect(self.realm_id, reason=reason)
+
+    def _run(self, kind: RunKind, direction: RunDirection, work: Callable[[PushRun], None],
+             *, dry_run: bool = False) -> SyncReport:
+        """One push run: exclusive per realm, recorded (unless a dry run), never left running."""
+        with self._exclusive():
+            run = self._start(kind, direction)
+            builder = self._builder()
+            stats0 = self.client.stats
+            if not dry_run:
+                self.store.save_run(run)
+            stopped = None
+            try:
+                work(PushRun(self, run.run_id, builder, settings=self.settings(),
+                             dry_run=dry_run))
+            except RunStopped as exc:
+                stopped = exc.message
+            except AuthError as exc:
+                stopped = f"QBO refused the credentials: {exc}"
+            except QBOError as exc:
+                # A read that recovery or matching needs failed (QBO unreachable):
+                # the run ends, recorded as failed; pending writes wait for the next.
+                stopped = f"the run stopped: {exc}"
+            return self._finish(run, builder, stats0, dry_run=dry_run, stopped=stopped)
 
     def pull(self, sink: ChangeSink, *, entities: Collection[str] | None = None) -> SyncReport:
         """Hand QBO's changes since the stored cursors to ``sink``."""
@@ -460,36 +507,19 @@ class SyncEngine:
         grouped = self._records(records, mappers)
         if kind is None:
             kind = RunKind.FULL if records is None else RunKind.ENTITY
-        with self._exclusive():
-            run = self._start(kind, RunDirection.PUSH)
-            builder = self._builder()
-            stats0 = self.client.stats
-            if not dry_run:
-                self.store.save_run(run)
-            settings = self.settings()
+
+        def work(push: PushRun) -> None:
             for mapper, held in grouped.items():
-                why = self._why_not(mapper, entities, SyncDirection.PUSH, settings)
-                if why is None:
-                    continue
-                for record in held:
-                    builder.add(RecordOutcome(
+                why = self._why_not(mapper, entities, SyncDirection.PUSH, push.settings)
+                for record in held if why is not None else ():
+                    push.report(RecordOutcome(
                         entity=mapper.entity, local_id=mapper.local_id(record),
                         action=Action.SKIP, reason=why,
-                        message=f"{mapper.entity} is {why.replace('_', ' ')} for push",
+                        message=f"{mapper.entity} is {str(why).replace('_', ' ')} for push",
                     ))
-            push = PushRun(self, run.run_id, builder, settings=settings, dry_run=dry_run)
-            stopped = None
-            try:
-                push.run(mappers, grouped)
-            except RunStopped as exc:
-                stopped = exc.message
-            except AuthError as exc:
-                stopped = f"QBO refused the credentials: {exc}"
-            except QBOError as exc:
-                # A read recovery needs failed (QBO unreachable): the run ends,
-                # recorded as failed; pending writes wait for the next run.
-                stopped = f"the push stopped: {exc}"
-            return self._finish(run, builder, stats0, dry_run=dry_run, stopped=stopped)
+            push.run(mappers, grouped)
+
+        return self._run(kind, RunDirection.PUSH, work, dry_run=dry_run)
 
     # -- pull --------------------------------------------------------------------------
 

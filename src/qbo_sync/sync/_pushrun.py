@@ -181,22 +181,49 @@ class PushRun:
                 writes.append(p)
         if save and not self.dry_run:
             e.store.save_links(save)
+        self._write(mapper, writes, links, total=total)
+
+    def _write(self, mapper: Mapper[Any, Any], writes: Sequence[PlannedWrite],
+               links: Mapping[str, EntityLink], *, total: int) -> None:
+        """Send planned writes through a :class:`BatchWriter`, reporting progress."""
+        e = self.e
         done = [total - len(writes)]
-        e._progress(entity, done[0], total)
+        e._progress(mapper.entity, done[0], total)
         if not writes:
             return
 
         def progress(n: int) -> None:
             done[0] += n
-            e._progress(entity, done[0], total)
+            e._progress(mapper.entity, done[0], total)
 
         BatchWriter(
             client=e.client, store=e.store, realm_id=e.realm_id, run_id=self.run_id,
-            mapper=mapper, links=links, report=self.report, resolved=resolved, now=e._now,
+            mapper=mapper, links=links, report=self.report,
+            resolved=self.resolved.setdefault(mapper.entity, {}), now=e._now,
             batch_size=e.batch_size, max_in_flight=e.max_in_flight,
             conflict_retries=e.conflict_retries, progress=progress,
             next_sequence=lambda: next(self._sequence),
         ).write(writes)
+
+    def void_linked(self, mapper: Mapper[Any, Any]) -> None:
+        """Void in QBO every synced object of the entity ("disconnect and void")."""
+        e = self.e
+        links = {link.local_id: link for link in e.store.list_links(e.realm_id,
+                                                                  entity_type=mapper.entity)
+                 if link.qbo_id and link.status is not LinkStatus.PENDING}
+        writes = [
+            PlannedWrite(
+                entity=mapper.entity, local_id=link.local_id, action=Action.VOID,
+                # Not the product's record: the next push of it is sent as an update.
+                fingerprint="voided-on-disconnect", record=None,
+                payload=models.entity_class(mapper.entity)(id=link.qbo_id,
+                                                           sync_token=link.sync_token or "0"),
+                qbo_id=link.qbo_id, sync_token=link.sync_token or "0", reason="disconnect",
+            )
+            for link in links.values()
+        ]
+        self.builder.touch(mapper.entity)
+        self._write(mapper, writes, links, total=len(writes))
 
     def default_item(self) -> str | None:
         """The default service item's QBO id: linked, found by name, or created once."""
