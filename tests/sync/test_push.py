@@ -465,3 +465,13 @@ def test_a_failed_match_read_fails_that_entity_only_and_the_run_ends_recorded(
     assert saved.status is RunStatus.FAILED
     fake_qbo.faults.clear()
     assert engine.push(book.records()).status is RunStatus.SUCCESS
+
+
+def test_the_shipped_qbo_engine_fixture_pushes(
+    qbo_engine: SyncEngine, fake_qbo: FakeQBO, qbo_realm_id: str
+) -> None:
+    """The pytest plugin's qbo_engine is ready to push: accounts mapped, on virtual time."""
+    book = sample_book(customers=2, items=1, invoices=2, payments=1, credit_memos=0)
+    report = qbo_engine.push(book.records())
+    assert report.failures == ()
+    assert fake_qbo.object_counts(qbo_realm_id)["Invoice"] == 2

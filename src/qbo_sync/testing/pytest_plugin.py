@@ -10,6 +10,9 @@ the client and uvicorn are imported only inside the fixtures that use them.
 - ``qbo_access_token``: a bearer token for it;
 - ``qbo_client``: a :class:`qbo_sync.QBOClient` bound to the fake in-process,
   whose pacer and retries wait on ``qbo_clock`` (never really sleeping);
+- ``qbo_store``: a :class:`~qbo_sync.storage.MemoryStore` on ``qbo_clock``;
+- ``qbo_engine``: a :class:`qbo_sync.SyncEngine` on ``qbo_client`` and
+  ``qbo_store``, its income and A/R accounts mapped;
 - ``fake_qbo_server``: the same fake served over loopback HTTP;
 - ``qbo_no_backoff``: retries without sleeping (add it to ``usefixtures`` or
   make it autouse in your conftest).
@@ -85,6 +88,29 @@ def qbo_client(
         yield client
     finally:
         client.close()
+
+
+@pytest.fixture
+def qbo_store(qbo_clock: FakeClock) -> Any:
+    """A :class:`qbo_sync.storage.MemoryStore` on ``qbo_clock``."""
+    from qbo_sync.storage import MemoryStore  # noqa: PLC0415 - cheap plugin import
+
+    return MemoryStore(clock=qbo_clock.now)
+
+
+@pytest.fixture
+def qbo_engine(qbo_client: Any, qbo_store: Any, qbo_clock: FakeClock) -> Any:
+    """A :class:`qbo_sync.SyncEngine` for ``fake_qbo``'s company, accounts mapped.
+
+    One batch in flight: on virtual time, concurrent waits would each move the
+    clock. Pass your own mappers or sink to its methods as a product would.
+    """
+    from qbo_sync import SyncEngine  # noqa: PLC0415 - cheap plugin import
+
+    engine = SyncEngine(client=qbo_client, store=qbo_store, clock=qbo_clock.now,
+                        max_in_flight=1)
+    engine.map_accounts(**engine.suggest_accounts())
+    return engine
 
 
 @pytest.fixture
