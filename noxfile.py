@@ -31,15 +31,38 @@ def _start_postgres(session: nox.Session) -> str | None:
     return url
 
 
+def _script_output(session: nox.Session, name: str) -> str | None:
+    """Run ``scripts/<name>`` (installs and starts a service) and return its last line."""
+    script = ROOT / "scripts" / name
+    if not script.exists() or sys.platform != "linux":
+        return None
+    out = session.run("bash", str(script), external=True, silent=True)
+    assert isinstance(out, str)
+    return out.strip().splitlines()[-1].strip()
+
+
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
-    """The whole test suite, with a real PostgreSQL for the SQL backend."""
+    """The whole test suite, with real PostgreSQL, Redis and Chromium where tests need them."""
     session.install(*nox.project.dependency_groups(PYPROJECT, "test"))
     session.install("-e", ".")
     env = {"QBO_SYNC_REQUIRE_POSTGRES": "1"} if sys.platform == "linux" else {}
     url = _start_postgres(session)
     if url:
         env["QBO_SYNC_TEST_POSTGRES_URL"] = url
+    redis_url = os.environ.get("QBO_SYNC_TEST_REDIS_URL") or _script_output(
+        session, "start-redis.sh"
+    )
+    chromium = os.environ.get("QBO_SYNC_CHROMIUM") or _script_output(
+        session, "install-chromium.sh"
+    )
+    if sys.platform == "linux":
+        # A missing service fails those tests instead of skipping them.
+        env["QBO_SYNC_REQUIRE_SERVICES"] = "1"
+    if redis_url:
+        env["QBO_SYNC_TEST_REDIS_URL"] = redis_url
+    if chromium:
+        env["QBO_SYNC_CHROMIUM"] = chromium
     args = session.posargs or ["-n", "2", "--dist", "loadgroup"]
     session.run("pytest", *args, env=env)
 

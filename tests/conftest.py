@@ -18,3 +18,28 @@ REAL_SAMPLES = ROOT / "tests" / "data" / "real"
 def samples_dir() -> Path:
     """The in-repository real-samples folder (``REAL_SAMPLES``)."""
     return REAL_SAMPLES
+
+
+def _service(name: str, what: str) -> str:
+    """A service URL or path the test scripts exported; skip, or fail in CI, without it."""
+    import os  # noqa: PLC0415 - only the service fixtures need it
+
+    value = os.environ.get(name)
+    if value:
+        return value
+    message = f"{name} is unset ({what}; `nox -s tests` sets it up)"
+    if os.environ.get("QBO_SYNC_REQUIRE_SERVICES") == "1":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """A Redis on loopback, started by scripts/start-redis.sh (QBO_SYNC_TEST_REDIS_URL)."""
+    return _service("QBO_SYNC_TEST_REDIS_URL", "run scripts/start-redis.sh")
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    """Debian's Chromium, installed by scripts/install-chromium.sh (QBO_SYNC_CHROMIUM)."""
+    return _service("QBO_SYNC_CHROMIUM", "run scripts/install-chromium.sh")
