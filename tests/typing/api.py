@@ -11,13 +11,33 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
+import attrs
 from typing_extensions import assert_type
 
-from qbo_sync import Environment, MemoryStore, QBOClient, Query, SQLiteStore, errors, models
+from qbo_sync import (
+    Environment,
+    MemoryStore,
+    QBOClient,
+    Query,
+    SQLiteStore,
+    SyncEngine,
+    SyncReport,
+    errors,
+    models,
+)
 from qbo_sync.client import BatchOperation, BatchResult, CdcResult, Page
 from qbo_sync.health import HealthInputs, HealthReport, HealthTier, compute_health
 from qbo_sync.http import RetryPolicy, StaticTokenProvider, TokenProvider
-from qbo_sync.storage import Store
+from qbo_sync.mapping import (
+    BaseMapper,
+    FieldGroup,
+    LocalInvoice,
+    LocalLine,
+    MapContext,
+    PullContext,
+)
+from qbo_sync.storage import RunStatus, Store
+from qbo_sync.sync import Action, Change, ChangeKind, RecordOutcome
 from qbo_sync.testing import FakeQBO
 from qbo_sync.webhooks import WebhookEvent, WebhookHandler, parse_events, verify_signature
 
@@ -91,3 +111,48 @@ def webhook_usage(body: bytes, signature: str) -> None:
 
     handler = WebhookHandler(verifier_token="verifier", on_events=on_events)
     assert_type(handler.handle(body, {"intuit-signature": signature}).status, int)
+
+
+@attrs.frozen
+class ProductClient:
+    """A product's own customer class, mapped by its own mapper."""
+
+    pk: int
+    name: str
+
+
+class ProductClientMapper(BaseMapper[ProductClient, models.Customer]):
+    entity = "Customer"
+    record_type = ProductClient
+    field_groups = (FieldGroup("name", ("name",), ("display_name",)),)
+
+    def local_id(self, record: ProductClient) -> str:
+        return str(record.pk)
+
+    def to_qbo(self, record: ProductClient, ctx: MapContext) -> models.Customer:
+        return models.Customer(display_name=record.name)
+
+    def from_qbo(self, entity: models.Customer, ctx: PullContext) -> ProductClient:
+        return ProductClient(pk=int(ctx.local_id("Customer", entity.id or "") or 0),
+                             name=entity.display_name or "")
+
+
+class ProductSink:
+    def apply(self, changes: Sequence[Change]) -> dict[str, str]:
+        return {c.qbo_id: c.qbo_id for c in changes if c.kind is ChangeKind.CREATED}
+
+
+def sync_usage(client: QBOClient, store: Store) -> None:
+    engine = SyncEngine(client=client, store=store, mappers=[ProductClientMapper()])
+    engine.map_accounts(income="79", accounts_receivable="84")
+    report = engine.push([ProductClient(pk=1, name="Amy")])
+    assert_type(report, SyncReport)
+    assert_type(report.counts["Customer"].created, int)
+    for outcome in report.outcomes:
+        assert_type(outcome.action, Action)
+        assert_type(outcome.intuit_tid, str | None)
+    assert_type(engine.plan().dry_run, bool)
+    pulled = engine.pull(ProductSink())
+    assert_type(pulled.status, RunStatus)
+    invoice = LocalInvoice(id="i1", customer_id="1", lines=[LocalLine(amount=Decimal("1.50"))])
+    assert_type(engine.push([invoice]).failures, tuple[RecordOutcome, ...])

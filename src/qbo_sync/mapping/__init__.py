@@ -12,6 +12,8 @@ See ``docs/sync-mapping.md``.
 
 from __future__ import annotations
 
+from typing import Any
+
 from qbo_sync.mapping._names import CustomerMapper, ItemMapper
 from qbo_sync.mapping._protocol import (
     BaseMapper,
@@ -64,12 +66,12 @@ __all__ = [
 ]
 
 
-def default_mappers() -> list[Mapper[object, object]]:
+def default_mappers() -> list[Mapper[Any, Any]]:
     """The bundled mappers, in push order: items, customers, invoices, credit memos, payments."""
     return [
-        ItemMapper(),  # type: ignore[list-item]
-        CustomerMapper(),  # type: ignore[list-item]
-        InvoiceMapper(),  # type: ignore[list-item]
-        CreditMemoMapper(),  # type: ignore[list-item]
-        PaymentMapper(),  # type: ignore[list-item]
+        ItemMapper(),
+        CustomerMapper(),
+        InvoiceMapper(),
+        CreditMemoMapper(),
+        PaymentMapper(),
     ]

@@ -121,15 +121,24 @@ class PullContext(Protocol):
 class Mapper(Protocol[L, E]):
     """Maps one entity type between the product and QBO.
 
-    Attributes:
-        entity: The QBO entity name (``"Customer"``).
-        record_type: The product's record class the engine routes to it.
-        field_groups: Ownership groups; every pushed field is in one.
+    ``entity``, ``record_type`` and ``field_groups`` are read-only: a class
+    attribute satisfies them (as in :class:`BaseMapper` subclasses).
     """
 
-    entity: str
-    record_type: type[L]
-    field_groups: tuple[FieldGroup, ...]
+    @property
+    def entity(self) -> str:
+        """The QBO entity name (``"Customer"``)."""
+        ...
+
+    @property
+    def record_type(self) -> type[L]:
+        """The product's record class the engine routes to this mapper."""
+        ...
+
+    @property
+    def field_groups(self) -> tuple[FieldGroup, ...]:
+        """Ownership groups; every pushed field is in one."""
+        ...
 
     def local_id(self, record: L) -> str:
         """The product's id of ``record``."""

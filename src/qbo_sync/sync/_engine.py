@@ -261,7 +261,7 @@ class SyncEngine:
             mapper = next((m for m in self.mappers if m.entity == "Invoice"), None)
             report = self._run(
                 RunKind.FULL, RunDirection.PUSH,
-                lambda run: run.void_linked(mapper or InvoiceMapper()),  # type: ignore[arg-type]
+                lambda run: run.void_linked(mapper or InvoiceMapper()),
             )
         return report, oauth.disconnect(self.realm_id, reason=reason)
 
