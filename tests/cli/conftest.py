@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -56,16 +56,29 @@ class RecordingFake(FakeQBO):
         return _Recording(super().transport(), self.secrets)
 
 
+def file_secrets(db: Path) -> set[str]:
+    """The secrets kept beside ``db``: the secrets file's values, and every token and
+    client secret in the fake QBO's saved state."""
+    found: set[str] = set()
+    secrets_file = Path(f"{db}.secrets.json")
+    if secrets_file.exists():
+        found.update(json.loads(secrets_file.read_text()).values())
+    state_file = Path(f"{db}.fake-qbo.json")
+    if state_file.exists():
+        oauth = json.loads(state_file.read_text())["oauth"]
+        found.update(oauth["refresh_tokens"])
+        found.update(oauth["access_tokens"])
+        found.update(app["client_secret"] for app in oauth["apps"])
+    return found
+
+
 @pytest.fixture
-def demo_secrets(monkeypatch: pytest.MonkeyPatch) -> Iterator[set[str]]:
-    """Every secret of the next demo run: tokens, codes, states, client secret, keys."""
+def demo_secrets(monkeypatch: pytest.MonkeyPatch) -> set[str]:
+    """Every secret of the demo runs of a test: tokens, codes, states, client secret, keys."""
     secrets: set[str] = set()
-    fakes: list[RecordingFake] = []
 
     def build(*, clock: FakeClock, verifier_token: str) -> FakeQBO:
-        fake = RecordingFake(secrets=secrets, clock=clock, verifier_token=verifier_token)
-        fakes.append(fake)
-        return fake
+        return RecordingFake(secrets=secrets, clock=clock, verifier_token=verifier_token)
 
     real_generate = _demo.TokenCipher.generate_key
 
@@ -76,5 +89,4 @@ def demo_secrets(monkeypatch: pytest.MonkeyPatch) -> Iterator[set[str]]:
 
     monkeypatch.setattr(_demo, "build_fake", build)
     monkeypatch.setattr(_demo.TokenCipher, "generate_key", staticmethod(generate_key))
-    yield secrets
-    assert len(fakes) <= 1
+    return secrets

@@ -1,9 +1,10 @@
 """The ``qbo-sync`` command line.
 
-``qbo-sync demo`` runs the library end to end (OAuth, client, batch, CDC,
-storage, webhooks, token refresh, health) on the embedded default
-(:class:`~qbo_sync.storage.SQLiteStore`) against the bundled fake QBO,
-offline; ``qbo-sync fake-server`` serves the fake over HTTP. See
+``qbo-sync demo`` runs the flows a product builds through
+:class:`~qbo_sync.SyncEngine` (OAuth connect, push with progress, an invoice
+paid from a QuickBooks payment and its webhook, a void, a pull, run history,
+health) on the embedded default (:class:`~qbo_sync.storage.SQLiteStore`)
+against the bundled fake QBO, offline; ``qbo-sync fake-server`` serves the fake over HTTP. See
 ``docs/cli.md``.
 """
 

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 
 from qbo_sync.health import Dashboard, HealthReport
-from qbo_sync.storage import EntityCounts
+from qbo_sync.storage import EntityCounts, RunRecord
 
 __all__ = [
     "MORE",
@@ -18,23 +18,24 @@ __all__ = [
     "label",
     "money",
     "plural",
+    "runs_lines",
     "step",
     "wrap",
 ]
 
-STEPS = 7
+STEPS = 10
 #: Continuation lines start under the text of the step lines.
-MORE = " " * 15
+MORE = " " * 17
 
 
 def step(n: int, name: str) -> str:
-    """The head of a step line: ``"[2/7] write    "``."""
-    return f"[{n}/{STEPS}] {name:<8} "
+    """The head of a step line: ``"[2/10]  book     "``."""
+    return f"{f'[{n}/{STEPS}]':<7} {name:<8} "
 
 
 def label(name: str) -> str:
-    """The head of a line outside the steps, aligned with them: ``"database       "``."""
-    return f"{name:<14} "
+    """The head of a line outside the steps, aligned with them: ``"database         "``."""
+    return f"{name:<16} "
 
 
 def money(amount: Decimal | None) -> str:
@@ -80,11 +81,31 @@ def dots(filled: int) -> str:
     return "●" * filled + "○" * (5 - filled)
 
 
-def health_lines(report: HealthReport) -> list[str]:
-    """The health badge, then one line per reason with its points and action."""
+def runs_lines(runs: list[RunRecord]) -> list[str]:
+    """Run history, newest first: one row per run with its summed counts."""
     lines = [
-        step(7, "health") + f"{report.score}/100 {report.tier.label} {dots(report.dots)} "
-        f"({report.color})"
+        f"{MORE}{'run':<14}  {'status':<7}  created  updated  matched  failed  skipped  requests"
+    ]
+    for run in runs:
+        total = EntityCounts()
+        for c in run.counts.values():
+            total = EntityCounts(
+                created=total.created + c.created, updated=total.updated + c.updated,
+                matched=total.matched + c.matched, failed=total.failed + c.failed,
+                skipped=total.skipped + c.skipped,
+            )
+        name = f"{run.direction.value} {run.kind.value}"
+        lines.append(
+            f"{MORE}{name:<14}  {run.status.value:<7}  {total.created:>7}  {total.updated:>7}"
+            f"  {total.matched:>7}  {total.failed:>6}  {total.skipped:>7}  {run.requests:>8}"
+        )
+    return lines
+
+
+def health_lines(report: HealthReport, head: str) -> list[str]:
+    """The health badge after ``head``, then one line per reason with its points and action."""
+    lines = [
+        head + f"{report.score}/100 {report.tier.label} {dots(report.dots)} ({report.color})"
     ]
     lines += [
         f"{MORE}-{reason.points} {reason.message} -> {reason.action}" for reason in report.reasons

@@ -1,71 +1,80 @@
-"""The demo's ``--json`` summary parts, and the per-entity tally behind its run record."""
+"""The demo's ``--json`` summary parts: plain data from reports, runs, health and dashboard."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 
 from qbo_sync.health import Dashboard, HealthReport
-from qbo_sync.storage import EntityCounts, LinkCounts, RunRecord
+from qbo_sync.storage import RunRecord
+from qbo_sync.sync import RecordOutcome, SyncReport
 
-__all__ = ["Tally", "dashboard", "health", "links", "run"]
+T = TypeVar("T")
 
+__all__ = ["dashboard", "health", "in_push_order", "outcome", "report", "run"]
 
-class Tally:
-    """Created / updated / failed / skipped per entity type, for the run record."""
-
-    def __init__(self) -> None:
-        self._counts: dict[str, EntityCounts] = {}
-
-    def add(self, entity: str, outcome: str, n: int = 1) -> None:
-        counts = self._counts.get(entity, EntityCounts())
-        self._counts[entity] = attrs.evolve(counts, **{outcome: getattr(counts, outcome) + n})
-
-    def records(self) -> dict[str, EntityCounts]:
-        return dict(self._counts)
+_PUSH_ORDER = {"Item": 0, "Customer": 1, "Invoice": 2, "CreditMemo": 3, "Payment": 4}
 
 
-def run(saved: RunRecord, tally: Tally) -> dict[str, Any]:
-    """The run record as read back from storage (counts in the order they happened)."""
+def in_push_order(counts: Mapping[str, T]) -> dict[str, T]:
+    """Per-entity values in push order (items, customers, invoices, credit memos, payments)."""
+    return dict(sorted(counts.items(), key=lambda kv: (_PUSH_ORDER.get(kv[0], 99), kv[0])))
+
+
+def outcome(item: RecordOutcome) -> dict[str, Any]:
+    """One record's outcome."""
+    return {
+        "entity": item.entity,
+        "local_id": item.local_id,
+        "action": item.action.value,
+        "reason": item.reason,
+        "message": item.message,
+        "qbo_id": item.qbo_id,
+        "intuit_tid": item.intuit_tid,
+    }
+
+
+def report(item: SyncReport) -> dict[str, Any]:
+    """A run's report: status, counts per entity (in the order run), requests."""
+    return {
+        "run_id": item.run_id,
+        "status": item.status.value,
+        "counts": {entity: attrs.asdict(c) for entity, c in in_push_order(item.counts).items()},
+        "totals": {
+            name: item.total(name)
+            for name in ("created", "updated", "matched", "failed", "skipped")
+        },
+        "requests": item.requests,
+        "write_requests": item.write_requests,
+        "throttled": item.throttled,
+    }
+
+
+def run(saved: RunRecord) -> dict[str, Any]:
+    """A run as run history holds it."""
     return {
         "run_id": saved.run_id,
+        "kind": saved.kind.value,
+        "direction": saved.direction.value,
         "status": saved.status.value,
+        "started_at": saved.started_at.isoformat(),
         "requests": saved.requests,
-        "throttled_requests": saved.throttled_requests,
-        "counts": {entity: attrs.asdict(c) for entity, c in tally.records().items()},
-        "failures": [
-            {
-                "entity_type": f.entity_type,
-                "local_id": f.local_id,
-                "reason_code": f.reason_code,
-                "message": f.message,
-                "intuit_tid": f.intuit_tid,
-            }
-            for f in saved.failures
-        ],
+        "counts": {entity: attrs.asdict(c) for entity, c in in_push_order(saved.counts).items()},
     }
 
 
-def links(written: int, counts: Mapping[str, LinkCounts]) -> dict[str, Any]:
-    """Links written, and the store's counts per entity type."""
-    return {
-        "written": written,
-        "by_entity": {entity: attrs.asdict(c) for entity, c in sorted(counts.items())},
-    }
-
-
-def health(report: HealthReport) -> dict[str, Any]:
+def health(item: HealthReport) -> dict[str, Any]:
     """Score, tier, dots, colour and every reason with its action."""
     return {
-        "score": report.score,
-        "tier": report.tier.value,
-        "dots": report.dots,
-        "color": report.color,
+        "score": item.score,
+        "tier": item.tier.value,
+        "dots": item.dots,
+        "color": item.color,
         "reasons": [
             {"code": r.code, "points": r.points, "message": r.message, "action": r.action}
-            for r in report.reasons
+            for r in item.reasons
         ],
     }
 

@@ -16,10 +16,12 @@ Order of checks on an Accounting API request, and why:
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 from collections import Counter
 from collections.abc import Mapping
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
@@ -296,6 +298,35 @@ class FakeQBO:
     def object_counts(self, realm_id: str | None = None) -> dict[str, int]:
         """Live objects per entity (inactive included), for one company or all."""
         return {k: v for k, v in self.ledger.stats(realm_id).objects.items() if v}
+
+    def save_state(self, path: str | os.PathLike[str]) -> None:
+        """Save the companies and the OAuth apps, grants and live tokens to a JSON file.
+
+        The file holds client secrets and tokens: it is written with mode
+        0600, atomically. Not saved: the ``requestid`` replay cache, pending
+        codes, unflushed webhooks, limit windows, :attr:`stats` and the
+        ID-token key. See :meth:`load_state`.
+        """
+        from qbo_sync.testing._fake._state import save_state  # noqa: PLC0415 - rarely used
+
+        save_state(self, path)
+
+    def load_state(self, path: str | os.PathLike[str]) -> datetime:
+        """Load a file written by :meth:`save_state` into this fake, which has no company yet.
+
+        Tokens issued before the save work again (until they expire); a
+        :class:`~qbo_sync.testing.FakeClock` behind the saved time is moved
+        forward to it.
+
+        Returns:
+            When the state was saved (on the saving fake's clock).
+
+        Raises:
+            ConfigurationError: This fake has companies, or the file is not a snapshot.
+        """
+        from qbo_sync.testing._fake._state import load_state  # noqa: PLC0415 - rarely used
+
+        return load_state(self, path)
 
     # -- auth ---------------------------------------------------------------------------
 
