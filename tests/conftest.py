@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -22,8 +23,6 @@ def samples_dir() -> Path:
 
 def _service(name: str, what: str) -> str:
     """A service URL or path the test scripts exported; skip, or fail in CI, without it."""
-    import os  # noqa: PLC0415 - only the service fixtures need it
-
     value = os.environ.get(name)
     if value:
         return value
