@@ -296,3 +296,58 @@ def test_a_replayed_duplicate_name_gives_one_outcome_and_links_the_twin(
         [(Action.MATCH, "duplicate_name_linked", old.id)]
     assert [o["Id"] for o in fake_qbo.objects(qbo_realm_id, "Customer")] == [old.id]
     assert store.get_links(qbo_realm_id, "Customer", ["c1"])["c1"].status is LinkStatus.SYNCED
+
+
+def test_a_stale_unconfirmed_payment_is_held_for_review_not_created_again(
+    fake_qbo: FakeQBO, qbo_clock: FakeClock, qbo_realm_id: str, store: MemoryStore
+) -> None:
+    """QBO's requestid memory is undocumented: a payment create interrupted longer ago
+    than replay_window, which nothing can match, is held (needs_review) rather than
+    risk a second payment; unlink() lets it be created, once."""
+    from decimal import Decimal
+
+    from qbo_sync.mapping import LocalInvoice, LocalLine, LocalPayment, LocalPaymentApplication
+
+    customer = LocalCustomer(id="c1", display_name="Payer")
+    invoice = LocalInvoice(id="i1", customer_id="c1", lines=[LocalLine(amount=Decimal(40))])
+    payment = LocalPayment(id="p1", customer_id="c1", amount=Decimal(40),
+                           applied_to=[LocalPaymentApplication(invoice_id="i1",
+                                                               amount=Decimal(40))])
+    with make_client(fake_qbo, qbo_clock, qbo_realm_id) as c:
+        make_engine(c, store, qbo_clock).push([customer, invoice])
+    crash = CrashingTransport(fake_qbo.transport(), is_batch)
+    with make_client(fake_qbo, qbo_clock, qbo_realm_id, transport=crash) as c, \
+            pytest.raises(Crash):
+        make_engine(c, store, qbo_clock).push([customer, invoice, payment])
+    assert pending(store, qbo_realm_id) == ["p1"]
+    qbo_clock.advance(2 * 86400)  # longer than the default 24-hour replay_window
+    with make_client(fake_qbo, qbo_clock, qbo_realm_id) as c:
+        engine = make_engine(c, store, qbo_clock)
+        held = engine.push([customer, invoice, payment])
+        assert held.outcome("Payment", "p1").reason == "needs_review"  # type: ignore[union-attr]
+        assert fake_qbo.objects(qbo_realm_id, "Payment") == []
+        again = engine.push([customer, invoice, payment])
+        assert again.outcome("Payment", "p1").reason == "needs_review"  # type: ignore[union-attr]
+        assert engine.unlink("Payment", "p1")
+        created = engine.push([customer, invoice, payment])
+        assert created.outcome("Payment", "p1").action is Action.CREATE  # type: ignore[union-attr]
+    assert len(fake_qbo.objects(qbo_realm_id, "Payment")) == 1
+
+
+def test_a_stale_unconfirmed_customer_is_matched_not_duplicated(
+    fake_qbo: FakeQBO, qbo_clock: FakeClock, qbo_realm_id: str, store: MemoryStore
+) -> None:
+    """Past replay_window a matchable record goes back to planning, and matching finds
+    the object its lost write created (simulated: QBO answered, then the process died)."""
+    records = customers(3)
+    crash = CrashingTransport(fake_qbo.transport(), is_batch, after=True)
+    with make_client(fake_qbo, qbo_clock, qbo_realm_id, transport=crash) as c, \
+            pytest.raises(Crash):
+        make_engine(c, store, qbo_clock).push(records)
+    assert fake_qbo.forget_request_ids(qbo_realm_id) >= 1  # QBO's memory of it is gone
+    qbo_clock.advance(2 * 86400)
+    with make_client(fake_qbo, qbo_clock, qbo_realm_id) as c:
+        report = make_engine(c, store, qbo_clock).push(records)
+    assert report.failures == ()
+    assert report.counts["Customer"].matched == 3  # found by e-mail, not created again
+    assert_one_object_per_record(fake_qbo, store, qbo_realm_id, records)

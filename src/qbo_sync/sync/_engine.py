@@ -72,6 +72,11 @@ class SyncEngine:
         cursor_overlap: How far a query cursor stays behind the newest change.
         stale_run_after: A run still ``running`` after this long is marked
             failed ("interrupted") by the next run.
+        replay_window: How long QBO is trusted to remember a ``requestid``
+            (not documented by Intuit: facts 4.2, UNCERTAIN). An interrupted
+            create older than this, of an entity with no match keys
+            (payments), is held as ``needs_review`` rather than created again;
+            ``None`` trusts QBO's memory forever.
         run_lock_timeout: Seconds to wait for another run of the same realm
             (in any process sharing the store) before raising
             :class:`~qbo_sync.errors.LockTimeoutError`.
@@ -104,6 +109,7 @@ class SyncEngine:
         cdc_max_age: dt.timedelta = dt.timedelta(days=29),
         cursor_overlap: dt.timedelta = dt.timedelta(minutes=5),
         stale_run_after: dt.timedelta = dt.timedelta(hours=2),
+        replay_window: dt.timedelta | None = dt.timedelta(hours=24),
         run_lock_timeout: float = 30.0,
         progress: Progress | None = None,
         outcome_limit: int | None = 50_000,
@@ -144,6 +150,7 @@ class SyncEngine:
         self.cursor_overlap = cursor_overlap
         self.stale_run_after = stale_run_after
         self.run_lock_timeout = run_lock_timeout
+        self.replay_window = replay_window
         self._progress = progress or _no_progress
         self.outcome_limit = outcome_limit
         self._on_outcome = on_outcome
@@ -347,6 +354,14 @@ class SyncEngine:
     def map_items(self, mapping: Mapping[str, str]) -> Settings:
         """Save item mappings (the product's item id -> an existing QBO Item id)."""
         return self._merge_settings("item_mapping", mapping)
+
+    def unlink(self, entity: str, local_id: str) -> bool:
+        """Forget a record's link: its next push matches or creates it anew.
+
+        Returns:
+            Whether there was a link.
+        """
+        return self.store.delete_links(self.realm_id, entity, [local_id]) > 0
 
     def link(self, entity: str, local_id: str, qbo_id: str) -> EntityLink:
         """Link a record to a QBO object by hand (after an ``ambiguous_match``).

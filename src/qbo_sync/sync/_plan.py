@@ -225,6 +225,10 @@ def plan_entity(
                                 record=_r, payload=payload, qbo_id=qbo, sync_token=sync,
                                 reason=reason, message=message)
 
+        if link is not None and link.status is LinkStatus.FAILED \
+                and link.last_error_code == "needs_review":
+            out.append(decide(Action.FAIL, "needs_review", link.last_error))
+            continue
         if link is not None and link.status is LinkStatus.PENDING:
             out.append(decide(Action.FAIL, "write_unconfirmed",
                               "an earlier write is still unconfirmed; the next run resolves it"))

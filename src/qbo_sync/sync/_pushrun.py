@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from qbo_sync import models
 from qbo_sync.client import Query
 from qbo_sync.errors import AuthError, QBOError
-from qbo_sync.mapping import Mapper, RecordState
+from qbo_sync.mapping import BaseMapper, Mapper, RecordState
 from qbo_sync.storage import EntityLink, LinkStatus, Settings
 from qbo_sync.sync._keys import record_key
 from qbo_sync.sync._links import failed_link, synced_link
@@ -32,6 +32,13 @@ __all__ = ["DEFAULT_ITEM_ID", "PushRun"]
 
 #: The local id under which the default service item's link is kept.
 DEFAULT_ITEM_ID = "qbo_sync:default-item"
+
+
+def _matches(mapper: Mapper[Any, Any]) -> bool:
+    """Whether a mapper can find an existing twin (a ``BaseMapper`` overriding match_keys)."""
+    if isinstance(mapper, BaseMapper):
+        return type(mapper).match_keys is not BaseMapper.match_keys
+    return False  # a mapper of unknown make: assume it cannot
 
 
 class PushRun:
@@ -71,7 +78,8 @@ class PushRun:
         if not self.dry_run:
             self.recovered = recover_pending(
                 e.client, e.store, e.realm_id, now=e._now, report=self.report,
-                entities={m.entity for m in mappers},
+                entities={m.entity for m in mappers}, replay_window=e.replay_window,
+                unmatchable=frozenset(m.entity for m in mappers if not _matches(m)),
             )
         for mapper in mappers:
             self.builder.touch(mapper.entity)

@@ -29,7 +29,7 @@ from qbo_sync.sync._keys import split_pending_id
 from qbo_sync.sync._links import failed_link, synced_link
 from qbo_sync.sync._report import Action, RecordOutcome
 
-__all__ = ["recover_pending"]
+__all__ = ["NEEDS_REVIEW", "recover_pending"]
 
 
 def _action(link: EntityLink, entity: Any) -> Action:
@@ -48,8 +48,17 @@ def recover_pending(
     now: Callable[[], dt.datetime],
     report: Callable[[RecordOutcome], None],
     entities: set[str] | None = None,
+    replay_window: dt.timedelta | None = None,
+    unmatchable: frozenset[str] = frozenset(),
 ) -> set[tuple[str, str]]:
     """Resolve every pending link of ``realm_id`` (of ``entities``, if given).
+
+    How long QBO remembers a ``requestid`` is not documented (facts 4.2,
+    UNCERTAIN). A probe that finds nothing for a create older than
+    ``replay_window`` may mean QBO forgot, not that the write never arrived.
+    Such a record of an ``unmatchable`` entity (no match keys: payments) is
+    held with reason ``needs_review`` instead of being created again; one of
+    another entity is planned again, and matching finds it if it exists.
 
     Returns:
         The (entity, local id) pairs whose earlier write turned out to be done.
@@ -91,7 +100,12 @@ def recover_pending(
             stamp = now()
             if result.items is not None:
                 # The probe ran: the original batch never reached QBO.
-                links.append(_unsent(link, stamp))
+                stale = (
+                    replay_window is not None and link.qbo_id is None
+                    and link.entity_type in unmatchable and link.updated_at is not None
+                    and stamp - link.updated_at > replay_window
+                )
+                links.append(_held(link, stamp) if stale else _unsent(link, stamp))
             elif result.error is not None:
                 # The write was refused, so nothing was written: like an unsent
                 # write, the record is planned again (and reported once) in this
@@ -118,6 +132,20 @@ def recover_pending(
                 ))
         store.save_links(links)
     return done
+
+
+#: The link code of a create that may or may not be in QBO and cannot be matched.
+NEEDS_REVIEW = "needs_review"
+
+
+def _held(link: EntityLink, now: dt.datetime) -> EntityLink:
+    return failed_link(
+        link.realm_id, link.entity_type, link.local_id, link, code=NEEDS_REVIEW,
+        message="an interrupted create is older than QBO's requestid memory may be, and "
+                "it has no key to match by: check QBO, then engine.link() it to the object "
+                "there or engine.unlink() it to create it again",
+        now=now,
+    )
 
 
 def _unsent(link: EntityLink, now: dt.datetime) -> EntityLink:

@@ -340,6 +340,20 @@ class FakeQBO:
             raise ConfigurationError(f"FakeQBO has no company with realm id {realm_id!r}")
         return self.oauth.issue_access_token(realm_id, lifetime=lifetime)
 
+    def forget_request_ids(self, realm_id: str | None = None) -> int:
+        """Forget the answers kept for ``requestid`` replay, as QBO eventually may.
+
+        Intuit does not document how long a ``requestid`` is remembered
+        (facts 4.2); use this to test what a client does after QBO forgot.
+
+        Args:
+            realm_id: Only this company's (default: all).
+
+        Returns:
+            How many remembered answers were dropped.
+        """
+        return self.ledger.forget_request_ids(realm_id)
+
     def live_refresh_tokens(
         self, realm_id: str | None = None, *, client_id: str | None = None
     ) -> list[str]:

@@ -294,6 +294,18 @@ class Ledger:
             return self._entity(realm, spec, realm.update(spec, payload))
         raise faults.unsupported(f"{method} /{'/'.join(parts)}")
 
+    def forget_request_ids(self, realm_id: str | None = None) -> int:
+        """Drop remembered ``requestid`` answers (of one company, or all); returns how many.
+
+        How long QBO remembers a ``requestid`` is not documented; this lets a
+        test play the moment it forgot.
+        """
+        with self._lock:
+            keys = [k for k in self._replay if realm_id is None or k[0] == realm_id]
+            for key in keys:
+                del self._replay[key]
+            return len(keys)
+
     # -- direct access (tests and the service layer) ----------------------------------
 
     def seed(
