@@ -168,6 +168,25 @@ def test_crashed_lock_holder_is_taken_over_after_the_lease(tmp_path: Path) -> No
         pass
 
 
+def test_a_live_holder_keeps_the_lock_past_its_lease(tmp_path: Path) -> None:
+    """The lease is renewed while the block runs: a long sync run keeps its realm's lock."""
+    import time
+
+    db = tmp_path / "q.db"
+    holder, other = SQLiteStore(db, lock_lease=0.3), SQLiteStore(db, lock_lease=0.3)
+    try:
+        with holder.refresh_lock("sync:1"):
+            for _ in range(3):
+                time.sleep(0.35)  # more than the whole lease each time
+                with pytest.raises(LockTimeoutError), other.refresh_lock("sync:1", timeout=0):
+                    pass
+        with other.refresh_lock("sync:1", timeout=0):
+            pass
+    finally:
+        holder.close()
+        other.close()
+
+
 def test_memory_path_is_refused(tmp_path: Path) -> None:
     """':memory:' would give every thread its own database, so it is refused."""
     with pytest.raises(ConfigurationError, match="MemoryStore"):

@@ -276,7 +276,9 @@ class SQLiteStore(SQLStoreBase):
 
         A row in ``qbo_locks`` written in a ``BEGIN IMMEDIATE`` transaction
         holds the lock; it carries a lease (``lock_lease``) so a holder that
-        crashed blocks others for at most that long.
+        crashed blocks others for at most that long. While the block runs, a
+        thread renews the lease every third of it, so a holder that is alive
+        keeps the lock however long it works (a sync run of an hour).
         """
         name, owner = f"refresh:{realm_id}", uuid.uuid4().hex
         wait_for_lock(
@@ -285,11 +287,38 @@ class SQLiteStore(SQLStoreBase):
             timeout=timeout,
             sleep=self._sleep,
         )
+        stop = threading.Event()
+        renewer = threading.Thread(
+            target=self._renew, args=(name, owner, stop), daemon=True,
+            name=f"qbo-sync-lease-{realm_id}",
+        )
+        renewer.start()
         try:
             yield
         finally:
+            stop.set()
+            renewer.join()
             with self._write() as conn:
                 conn.execute("DELETE FROM qbo_locks WHERE name = ? AND owner = ?", (name, owner))
+
+    def _renew(self, name: str, owner: str, stop: threading.Event) -> None:
+        """Extend a held lock's lease until ``stop`` is set (runs in its own thread)."""
+        try:
+            while not stop.wait(max(0.01, self._lease / 3)):
+                now = to_micros(self._clock())
+                assert now is not None
+                try:
+                    with self._write() as conn:
+                        conn.execute(
+                            "UPDATE qbo_locks SET expires_at = ? WHERE name = ? AND owner = ?",
+                            (now + int(self._lease * 1_000_000), name, owner),
+                        )
+                except StorageError:
+                    continue  # busy for a moment: the next tick tries again
+        finally:
+            mine: sqlite3.Connection | None = getattr(self._local, "conn", None)
+            if mine is not None:
+                mine.close()
 
     def _try_lock(self, name: str, owner: str) -> bool:
         now = to_micros(self._clock())
