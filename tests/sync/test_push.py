@@ -475,3 +475,37 @@ def test_the_shipped_qbo_engine_fixture_pushes(
     report = qbo_engine.push(book.records())
     assert report.failures == ()
     assert fake_qbo.object_counts(qbo_realm_id)["Invoice"] == 2
+
+
+def test_a_refused_credential_stops_the_run_with_a_reason_code(
+    fake_qbo: FakeQBO, qbo_clock: FakeClock, qbo_realm_id: str, store: MemoryStore,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """QBO answering 401 to every attempt: the run stops with stop_reason
+    needs_reauthorization (what a worker acts on), is saved as failed, and is logged."""
+    with QBOClient(realm_id=qbo_realm_id, environment="sandbox", access_token="not-a-token",
+                   transport=fake_qbo.transport(), clock=qbo_clock.now) as c:
+        engine = SyncEngine(client=c, store=store, clock=qbo_clock.now)
+        with caplog.at_level("INFO", logger="qbo_sync.sync"):
+            report = engine.push([LocalCustomer(id="c1", display_name="A")])
+    assert report.stop_reason == "needs_reauthorization"
+    assert report.status is RunStatus.FAILED
+    assert "not-a-token" not in (report.message or "")
+    saved = store.get_run(report.run_id)
+    assert saved is not None
+    assert saved.status is RunStatus.FAILED
+    assert any("stopped (needs_reauthorization)" in r.getMessage() for r in caplog.records)
+    assert all("not-a-token" not in r.getMessage() for r in caplog.records)
+
+
+def test_a_finished_run_is_logged_with_its_counts(
+    engine: SyncEngine, caplog: pytest.LogCaptureFixture
+) -> None:
+    """One INFO line per run: realm, direction, status and counts (no record data)."""
+    with caplog.at_level("INFO", logger="qbo_sync.sync"):
+        report = engine.push([LocalCustomer(id="c1", display_name="Secretive Name")])
+    (line,) = [r.getMessage() for r in caplog.records if r.name == "qbo_sync.sync"]
+    assert report.run_id in line
+    assert "push entity run" in line
+    assert "created 1" in line
+    assert report.stop_reason is None

@@ -380,8 +380,9 @@ class Settings:
             ``"accounts_receivable"``, ``"deposit"`` ...).
         tax_code_mapping: Local tax code -> QBO TaxCode id.
         item_mapping: Local product/service id -> QBO Item id.
-        entities: QBO entity name -> :class:`EntitySettings`. An entity
-            missing here is not synced.
+        entities: QBO entity name -> :class:`EntitySettings`. Empty (the
+            default): every entity, both ways; otherwise an entity missing
+            here is not synced.
         auto_sync: Whether the product syncs automatically (on change or
             on a schedule) rather than only on demand.
         sync_from: Records dated before this day are not synced.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import logging
 import threading
 import uuid
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
@@ -37,6 +38,25 @@ if TYPE_CHECKING:
     from qbo_sync.webhooks import WebhookEvent
 
 __all__ = ["Progress", "SyncEngine"]
+
+_log = logging.getLogger("qbo_sync.sync")
+
+
+def _guarded(work: Callable[[], None]) -> tuple[str, str] | None:
+    """Run a run's work; ``(stop_reason, message)`` when QBO stopped it, else ``None``."""
+    try:
+        work()
+    except RunStopped as exc:
+        return "needs_reauthorization", exc.message
+    except AuthError as exc:
+        return "needs_reauthorization", f"QBO refused the credentials: {exc}"
+    except QBOError as exc:
+        # A read that recovery, matching or a pull needs failed (QBO unreachable,
+        # the store failing): the run ends, recorded as failed; pending writes
+        # wait for the next run.
+        return "unavailable", f"the run stopped: {exc}"
+    return None
+
 
 Progress = Callable[[str, int, int], None]
 """``progress(entity, done, total)``; ``total`` is 0 when not known (pulls)."""
@@ -281,19 +301,9 @@ class SyncEngine:
             stats0 = self.client.stats
             if not dry_run:
                 self.store.save_run(run)
-            stopped = None
-            try:
-                work(PushRun(self, run.run_id, builder, settings=self.settings(),
-                             dry_run=dry_run))
-            except RunStopped as exc:
-                stopped = exc.message
-            except AuthError as exc:
-                stopped = f"QBO refused the credentials: {exc}"
-            except QBOError as exc:
-                # A read that recovery or matching needs failed (QBO unreachable):
-                # the run ends, recorded as failed; pending writes wait for the next.
-                stopped = f"the run stopped: {exc}"
-            return self._finish(run, builder, stats0, dry_run=dry_run, stopped=stopped)
+            stop = _guarded(lambda: work(PushRun(self, run.run_id, builder,
+                                                 settings=self.settings(), dry_run=dry_run)))
+            return self._finish(run, builder, stats0, dry_run=dry_run, stop=stop)
 
     def pull(self, sink: ChangeSink, *, entities: Collection[str] | None = None) -> SyncReport:
         """Hand QBO's changes since the stored cursors to ``sink``."""
@@ -443,18 +453,29 @@ class SyncEngine:
 
     def _finish(
         self, run: RunRecord, builder: ReportBuilder, stats0: Any, *, dry_run: bool,
-        stopped: str | None,
+        stop: tuple[str, str] | None,
     ) -> SyncReport:
         used = self.client.stats - stats0
         report = SyncReport(
             run_id=run.run_id, realm_id=self.realm_id, direction=run.direction, kind=run.kind,
-            status=builder.status(stopped=stopped is not None), started_at=run.started_at,
+            status=builder.status(stopped=stop is not None), started_at=run.started_at,
             finished_at=self._now(), counts=builder.counts(), outcomes=tuple(builder.outcomes),
             requests=used.requests, write_requests=used.batch_requests, throttled=used.throttled,
-            dry_run=dry_run, message=stopped, outcomes_dropped=builder.dropped,
+            dry_run=dry_run, message=stop[1] if stop else None,
+            stop_reason=stop[0] if stop else None, outcomes_dropped=builder.dropped,
         )
         if not dry_run:
             self.store.save_run(report.to_run_record())
+        _log.log(
+            logging.WARNING if stop else logging.INFO,
+            "realm %s: %s%s %s run %s: %s; created %d, updated %d, matched %d, skipped %d, "
+            "failed %d; %d requests, %d 429s%s",
+            self.realm_id, "dry " if dry_run else "", report.direction.value, report.kind.value,
+            report.run_id, report.status.value, report.total("created"),
+            report.total("updated"), report.total("matched"), report.total("skipped"),
+            report.total("failed"), report.requests, report.throttled,
+            f"; stopped ({stop[0]}): {stop[1]}" if stop else "",
+        )
         return report
 
     def _builder(self) -> ReportBuilder:
@@ -556,11 +577,5 @@ class SyncEngine:
                 cursor_overlap=self.cursor_overlap,
                 progress=lambda entity, done: self._progress(entity, done, 0),
             )
-            stopped = None
-            try:
-                work(puller)
-            except AuthError as exc:
-                stopped = f"QBO refused the credentials: {exc}"
-            except QBOError as exc:
-                stopped = f"the pull stopped: {exc}"
-            return self._finish(run, builder, stats0, dry_run=False, stopped=stopped)
+            stop = _guarded(lambda: work(puller))
+            return self._finish(run, builder, stats0, dry_run=False, stop=stop)

@@ -114,6 +114,10 @@ class SyncReport:
         throttled: Answers that were a throttle (429).
         dry_run: Nothing was written (:meth:`SyncEngine.plan`).
         message: Why the run stopped, when it stopped early.
+        stop_reason: Why the run stopped early, for code to act on:
+            ``needs_reauthorization`` (QBO refused the credentials: the user
+            must reconnect) or ``unavailable`` (QBO, or the store, failed a
+            read the run needed: try later). ``None`` when it ran to the end.
         outcomes_dropped: Outcomes (never failures) left out of ``outcomes``
             because the engine's ``outcome_limit`` was reached; the counts
             still include them, and ``on_outcome`` saw them.
@@ -133,6 +137,7 @@ class SyncReport:
     throttled: int = 0
     dry_run: bool = False
     message: str | None = None
+    stop_reason: str | None = None
     outcomes_dropped: int = 0
 
     @property
