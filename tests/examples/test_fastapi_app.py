@@ -30,14 +30,13 @@ from qbo_sync.auth import OAuthConfig
 from qbo_sync.http import RealmPacer
 from qbo_sync.storage import MemoryStore
 from qbo_sync.sync import PAYMENT_CONFIRMED
-from qbo_sync.testing import FakeClock, FakeQBO, FakeQBOServer, sample_book, sign
+from qbo_sync.testing import FakeClock, FakeQBO, FakeQBOServer, LoopbackServer, sample_book, sign
 
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:  # the repository root holds the examples package
     sys.path.insert(0, str(ROOT))
 
 from examples.fastapi_app import ProductDB, create_app  # noqa: E402
-from examples.fastapi_app.loopback import LoopbackServer  # noqa: E402
 
 CLIENT_ID = "fastapi-example-client"
 CLIENT_SECRET = "fastapi-example-secret-0123456789"

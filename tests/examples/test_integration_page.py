@@ -2,12 +2,14 @@
 
 The browser talks to the app over loopback HTTP, and follows the OAuth
 redirects to the fake QBO (another loopback port) and back, as a user's
-browser would. The main test writes the screenshot used by docs/examples.md
-to docs/img/integration-page.png.
+browser would. The main test takes a screenshot; with
+QBO_SYNC_UPDATE_SCREENSHOTS=1 it rewrites docs/img/integration-page.png, the
+one docs/examples.md shows.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from collections.abc import Iterator
@@ -23,14 +25,13 @@ from playwright.sync_api import sync_playwright
 from qbo_sync.auth import OAuthConfig
 from qbo_sync.storage import MemoryStore
 from qbo_sync.sync import PAYMENT_CONFIRMED
-from qbo_sync.testing import FakeQBO, FakeQBOServer, sample_book
+from qbo_sync.testing import FakeQBO, FakeQBOServer, LoopbackServer, sample_book
 
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:  # the repository root holds the examples package
     sys.path.insert(0, str(ROOT))
 
 from examples.fastapi_app import ProductDB, create_app  # noqa: E402
-from examples.fastapi_app.loopback import LoopbackServer  # noqa: E402
 
 SCREENSHOT = ROOT / "docs" / "img" / "integration-page.png"
 CLIENT_ID = "page-example-client"
@@ -112,7 +113,7 @@ def created_counts(page: Any) -> dict[str, int]:
     }
 
 
-def test_page_connects_syncs_and_shows_health(page: Any, site: Site) -> None:
+def test_page_connects_syncs_and_shows_health(page: Any, site: Site, tmp_path: Path) -> None:
     """Connect, Sync All, sync one entity, a webhook payment; then the screenshot for the docs."""
     page.goto(site.url + "/")
     assert page.inner_text("#connection-badge") == "Not connected"
@@ -169,9 +170,13 @@ def test_page_connects_syncs_and_shows_health(page: Any, site: Site) -> None:
     assert unpaid.number in activity
     assert "Webhook" in page.locator("#history tbody tr[data-run]").nth(0).inner_text()
 
-    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOT), full_page=True)
-    data = SCREENSHOT.read_bytes()
+    # The committed docs image is rewritten only when asked, so a test run
+    # leaves the working tree clean: QBO_SYNC_UPDATE_SCREENSHOTS=1 pytest ...
+    shot = SCREENSHOT if os.environ.get("QBO_SYNC_UPDATE_SCREENSHOTS") == "1" else (
+        tmp_path / SCREENSHOT.name)
+    shot.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(shot), full_page=True)
+    data = shot.read_bytes()
     assert data.startswith(b"\x89PNG\r\n\x1a\n")
     assert len(data) < 400_000
 

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from qbo_sync.testing._fake._inject import Fault, FaultInjector, FaultRule
     from qbo_sync.testing._fake._limits import LimitConfig
     from qbo_sync.testing._fake._oauth import OAuthConfig
-    from qbo_sync.testing._fake._server import FakeQBOServer
+    from qbo_sync.testing._fake._server import FakeQBOServer, LoopbackServer
     from qbo_sync.testing._fake._webhooks import Delivery, WebhookEmitter, sign
     from qbo_sync.testing._vcr import (
         REALM_PLACEHOLDER,
@@ -54,6 +54,7 @@ __all__ = [
     "FaultInjector",
     "FaultRule",
     "LimitConfig",
+    "LoopbackServer",
     "OAuthConfig",
     "Outcome",
     "RealClock",
@@ -83,6 +84,7 @@ _WHERE = {
     "FaultInjector": "qbo_sync.testing._fake._inject",
     "FaultRule": "qbo_sync.testing._fake._inject",
     "LimitConfig": "qbo_sync.testing._fake._limits",
+    "LoopbackServer": "qbo_sync.testing._fake._server",
     "OAuthConfig": "qbo_sync.testing._fake._oauth",
     "Outcome": "qbo_sync.testing._fake._app",
     "RealClock": "qbo_sync.testing._fake._clock",
