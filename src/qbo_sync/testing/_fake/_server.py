@@ -87,7 +87,7 @@ class LoopbackServer:
 
         if self._thread is not None:
             raise ConfigurationError(f"{self!r} already serves an app")
-        config = uvicorn.Config(app, log_level=self._log_level, lifespan="on",
+        config = uvicorn.Config(app, log_level=self._log_level, lifespan="auto",
                                 access_log=False)
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(
