@@ -4,8 +4,10 @@
 :class:`~qbo_sync.SyncEngine` (OAuth connect, push with progress, an invoice
 paid from a QuickBooks payment and its webhook, a void, a pull, run history,
 health) on the embedded default (:class:`~qbo_sync.storage.SQLiteStore`)
-against the bundled fake QBO, offline; ``qbo-sync fake-server`` serves the fake over HTTP. See
-``docs/cli.md``.
+against the bundled fake QBO, offline; ``qbo-sync fake-server`` serves the fake over HTTP.
+``connect``, ``status``, ``test-connection``, ``map-accounts``, ``sync``,
+``retry-failed``, ``history``, ``health`` and ``disconnect`` work on a real
+company (or on the fake served over HTTP). See ``docs/cli.md``.
 """
 
 from __future__ import annotations

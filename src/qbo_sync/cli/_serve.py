@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from qbo_sync.cli._errors import CLIError
 
 __all__ = ["serve"]
 
 
-def serve(*, host: str, port: int, company_name: str, limits: bool) -> int:
+def serve(
+    *,
+    host: str,
+    port: int,
+    company_name: str,
+    limits: bool,
+    client_id: str | None = None,
+    client_secret: str | None = None,
+    redirect_uris: Sequence[str] = (),
+) -> int:
     """Serve a fake QBO over HTTP until interrupted.
 
     Args:
@@ -15,6 +26,9 @@ def serve(*, host: str, port: int, company_name: str, limits: bool) -> int:
         port: The port (0 picks a free one, but the printed URL then says 0).
         company_name: The first company's name.
         limits: Whether QBO's per-realm limits apply.
+        client_id: Register an OAuth app with this id (for ``qbo-sync connect``).
+        client_secret: Its client secret.
+        redirect_uris: Its redirect URIs.
 
     Returns:
         The exit status of the server.
@@ -33,4 +47,8 @@ def serve(*, host: str, port: int, company_name: str, limits: bool) -> int:
     argv = ["serve", "--host", host, "--port", str(port), "--company-name", company_name]
     if not limits:
         argv.append("--no-limits")
+    if client_id:
+        argv += ["--client-id", client_id, "--client-secret", client_secret or ""]
+        for uri in redirect_uris:
+            argv += ["--redirect-uri", uri]
     return testing_main(argv)
