@@ -9,7 +9,6 @@ import sqlite3
 import stat
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -312,12 +311,12 @@ def test_json_summary_shape(
     db = tmp_path / "json.sqlite3"
     summary = _json_run(db, "--customers", "5", "--invoices", "8", capsys=capsys)
     assert set(summary) == {
-        "version", "db", "db_temporary", "files", "run_number", "started_over", "first_run",
+        "version", "db", "files", "run_number", "started_over", "first_run",
         "company", "book", "accounts", "push", "payment", "void", "pull", "tokens", "runs",
         "health", "dashboard", "requests", "write_requests", "writes", "elapsed_seconds",
         "virtual_seconds",
     }
-    assert (summary["db"], summary["db_temporary"], summary["run_number"]) == (str(db), False, 1)
+    assert (summary["db"], summary["run_number"]) == (str(db), 1)
     assert summary["files"]["fake_state"] == f"{db}.fake-qbo.json"
     assert summary["first_run"] is True
     assert summary["started_over"] is None
@@ -419,55 +418,29 @@ def test_demo_says_where_the_database_stays(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The closing lines name the kept SQLite file and how to run again on it; without --db
-    they name the temporary folder to delete, and the files are really there afterwards."""
+    the file is the working directory's qbo-sync-demo.sqlite3, and the files are really there."""
     db = tmp_path / "chosen.sqlite3"
     assert main(["demo", "--customers", "2", "--invoices", "3", "--db", str(db)]) == 0
     closing = _sections(capsys.readouterr().out)["done"]
     assert closing[1] == f"database         kept at {db}"
     assert closing[2].strip() == f"again, on the same file: qbo-sync demo --db {db}"
-    assert not any("temporary" in line for line in closing)
     assert closing[-1].strip() == f"look inside: sqlite3 {db} .tables"
 
-    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
-    (tmp_path / "tmp").mkdir()
+    here = tmp_path / "work"
+    here.mkdir()
+    monkeypatch.chdir(here)
     assert main(["demo", "--customers", "2", "--invoices", "3"]) == 0
     closing = _sections(capsys.readouterr().out)["done"]
-    (made,) = (tmp_path / "tmp").iterdir()
-    kept = made / "qbo-sync-demo.sqlite3"
-    assert sorted(p.name for p in made.iterdir()) == [
+    assert sorted(p.name for p in here.iterdir()) == [
         "qbo-sync-demo.sqlite3", "qbo-sync-demo.sqlite3.fake-qbo.json",
         "qbo-sync-demo.sqlite3.secrets.json"]
-    assert closing[1] == f"database         kept at {kept.resolve()}"
-    assert closing[3].strip() == (
-        f"a temporary folder: delete {made.resolve()} when done, or pass --db PATH"
-    )
-
-
-@pytest.mark.parametrize(
-    ("make", "needle"),
-    [
-        (lambda tmp: tmp / "missing" / "demo.sqlite3", "does not exist"),
-        (lambda tmp: tmp / "a-file" / "demo.sqlite3", "is not a directory"),
-        (lambda tmp: tmp, "is a directory"),
-        (lambda tmp: tmp / "a-file", "not a usable SQLite file"),
-    ],
-    ids=["missing-directory", "parent-is-a-file", "path-is-a-directory", "not-sqlite"],
-)
-def test_demo_refuses_an_unusable_db_path(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], make: object, needle: str
-) -> None:
-    """A --db that cannot be used exits 2 with one clear line and no traceback."""
-    (tmp_path / "a-file").write_text("not a folder, not a database " * 100)
-    path = make(tmp_path)  # type: ignore[operator]
-    assert main(["demo", "--db", str(path)]) == 2
-    out, err = capsys.readouterr()
-    assert out == ""
-    assert err.count("\n") == 1
-    assert err.startswith("qbo-sync: error: --db ")
-    assert needle in err
-    assert "Traceback" not in err
-    assert not (tmp_path / "missing").exists()
-    assert not list(tmp_path.glob("**/*.secrets.json"))  # nothing was written
+    assert closing[1] == f"database         kept at {(here / 'qbo-sync-demo.sqlite3').resolve()}"
+    assert closing[2].strip() == (
+        "run qbo-sync demo again here: every record is skipped, nothing is written")
+    assert main(["demo", "--customers", "2", "--invoices", "3", "--json"]) == 0
+    second = json.loads(capsys.readouterr().out)
+    assert second["run_number"] == 2
+    assert second["push"]["write_requests"] == 0
 
 
 def test_demo_refuses_a_damaged_secrets_file(
@@ -510,8 +483,8 @@ def test_demo_failure_is_one_line_and_exit_1(
 
 
 def test_python_dash_m_demo_json(tmp_path: Path) -> None:
-    """``python -m qbo_sync demo --json`` works as a program; the default database goes
-    to a new temporary directory (here under TMPDIR), which is named in the summary."""
+    """``python -m qbo_sync demo --json`` works as a program; the default database is
+    the working directory's qbo-sync-demo.sqlite3, named in the summary."""
     env = {**os.environ, "TMPDIR": str(tmp_path)}
     env = {k: v for k, v in env.items() if not k.startswith("QUICKBOOKS_")}
     done = subprocess.run(
@@ -527,8 +500,7 @@ def test_python_dash_m_demo_json(tmp_path: Path) -> None:
     assert done.stderr == ""
     summary = json.loads(done.stdout)
     db = Path(summary["db"])
-    assert summary["db_temporary"] is True
     assert db.is_file()
-    assert db.parent.parent == tmp_path.resolve()
+    assert db == (tmp_path / "qbo-sync-demo.sqlite3").resolve()
     assert summary["book"]["records"] == 84
     assert summary["push"]["totals"]["created"] == 84

@@ -30,7 +30,6 @@ import os
 import secrets
 import sqlite3
 import stat
-import tempfile
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -59,7 +58,7 @@ class DemoOptions:
     """What ``qbo-sync demo`` was asked to do.
 
     Attributes:
-        db: The SQLite file; ``None`` makes a new temporary directory.
+        db: The SQLite file; ``None``: ``qbo-sync-demo.sqlite3`` in the working directory.
         customers: Customers in a new sample book.
         invoices: Invoices in a new sample book (at least 3: one paid in QBO,
             one voided).
@@ -111,9 +110,9 @@ def resolve_db(path: Path | None) -> Path:
         CLIError: (exit code 2) when the folder is missing, not a folder or
             not writable, or the path is a folder.
     """
-    if path is None:
-        return Path(tempfile.mkdtemp(prefix="qbo-sync-demo-")) / DB_NAME
-    path = path.expanduser()
+    # Default: the working directory's file, so running the demo again there
+    # finds the book it pushed and shows a second run that writes nothing.
+    path = Path(DB_NAME) if path is None else path.expanduser()
     folder = path.parent if str(path.parent) else Path()
     if path.is_dir():
         raise CLIError(f"--db {path}: is a directory; give a file path", exit_code=2)
@@ -288,7 +287,6 @@ def run_demo(options: DemoOptions, *, out: TextIO) -> int:
         summary: dict[str, Any] = {
             "version": __version__,
             "db": str(db),
-            "db_temporary": options.db is None,
             "files": {"db": str(db), "secrets": str(files.secrets),
                       "fake_state": str(files.fake_state)},
             "run_number": run_no,
@@ -323,8 +321,10 @@ def run_demo(options: DemoOptions, *, out: TextIO) -> int:
         f"({plural(writes, 'write request')}) and {counted.get('oauth', 0)} OAuth requests"
     )
     say(label("database") + f"kept at {db}")
-    say(MORE + f"again, on the same file: qbo-sync demo --db {db}")
     if options.db is None:
-        say(MORE + f"a temporary folder: delete {db.parent} when done, or pass --db PATH")
+        say(MORE + "run qbo-sync demo again here: every record is skipped, nothing is written")
+    else:
+        say(MORE + f"again, on the same file: qbo-sync demo --db {db}")
+    say(MORE + f"start over: delete {db.name} and the two {db.name}.* files beside it")
     say(MORE + f"look inside: sqlite3 {db} .tables")
     return 0

@@ -64,7 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         metavar="PATH",
         help="SQLite file to use, kept with PATH.secrets.json and PATH.fake-qbo.json beside it "
-        "(default: a new temporary directory, printed)",
+        "(default: qbo-sync-demo.sqlite3 in the working directory)",
     )
     demo.add_argument(
         "--customers",
