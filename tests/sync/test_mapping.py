@@ -211,3 +211,55 @@ def test_fingerprint_covers_owned_fields_and_state_only() -> None:
     assert fingerprint_of({"a": 1, "b": Decimal("1.50")}) == \
         fingerprint_of({"b": Decimal("1.50"), "a": 1})
     assert fingerprint_of({"b": Decimal("1.50")}) != fingerprint_of({"b": Decimal("1.5")})
+
+
+def test_records_round_trip_through_json_dicts() -> None:
+    """record_to_dict/record_from_dict keep money text and dates; JSON numbers are accepted."""
+    import json
+
+    from qbo_sync.mapping import LOCAL_RECORD_TYPES, record_from_dict, record_to_dict
+
+    data = record_to_dict(INVOICE)
+    assert data["lines"][0]["unit_price"] == "168.75"
+    assert data["date"] == "2026-02-01"
+    assert record_from_dict("Invoice", json.loads(json.dumps(data))) == INVOICE
+    data["lines"][1]["amount"] = 45  # a plain JSON number
+    assert record_from_dict("Invoice", data).lines[1].amount == Decimal(45)
+    assert list(LOCAL_RECORD_TYPES) == ["Item", "Customer", "Invoice", "CreditMemo", "Payment"]
+
+
+def test_bad_record_dicts_name_every_field_at_fault() -> None:
+    """Unknown fields, floats-as-text errors and the record's own checks: one MappingError."""
+    from qbo_sync.mapping import record_from_dict
+
+    with pytest.raises(MappingError) as bad:
+        record_from_dict("Invoice", {"id": "i", "customer_id": "c", "colour": "red",
+                                     "lines": [{"amount": "lots"}]}, where="Invoice[3]")
+    assert bad.value.reason == "invalid_record"
+    assert "Invoice[3].lines[0].amount" in bad.value.message
+    assert "colour" in bad.value.message
+    with pytest.raises(MappingError, match="no canonical record for 'Bill'"):
+        record_from_dict("Bill", {})
+    with pytest.raises(MappingError, match="display_name"):
+        record_from_dict("Customer", {"id": "c1", "display_name": " "})
+
+
+def test_change_apply_to_respects_fields_and_payments() -> None:
+    """A pulled change updates only its fields; PAID sets the balance; others keep the record."""
+    from qbo_sync.sync import Change, ChangeKind, InvoicePayment
+
+    mine = attrs.evolve(INVOICE, memo="mine", balance=Decimal("382.50"))
+    theirs = attrs.evolve(INVOICE, id="130", memo="theirs", balance=Decimal("100.00"),
+                          total=Decimal("382.50"))
+    change = Change(entity="Invoice", kind=ChangeKind.UPDATED, qbo_id="130", local_id="inv-1",
+                    record=theirs, fields=frozenset({"balance", "total", "id"}))
+    after = change.apply_to(mine)
+    assert (after.id, after.memo, after.balance, after.total) == \
+        ("inv-1", "mine", Decimal("100.00"), Decimal("382.50"))
+    paid = Change(entity="Invoice", kind=ChangeKind.PAID, qbo_id="130", local_id="inv-1",
+                  payment=InvoicePayment(invoice_local_id="inv-1", invoice_qbo_id="130",
+                                         payment_qbo_id="9", amount=Decimal("100.00"),
+                                         date=None, balance=Decimal(0)))
+    assert paid.apply_to(after).paid is True
+    gone = Change(entity="Invoice", kind=ChangeKind.DELETED, qbo_id="130", local_id="inv-1")
+    assert gone.apply_to(after) is after

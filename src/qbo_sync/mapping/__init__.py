@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from qbo_sync.mapping._codec import LOCAL_RECORD_TYPES, record_from_dict, record_to_dict
 from qbo_sync.mapping._names import CustomerMapper, ItemMapper
 from qbo_sync.mapping._protocol import (
     BaseMapper,
@@ -39,6 +40,7 @@ from qbo_sync.mapping._records import (
 from qbo_sync.mapping._sales import CreditMemoMapper, InvoiceMapper, PaymentMapper, is_voided
 
 __all__ = [
+    "LOCAL_RECORD_TYPES",
     "BaseMapper",
     "CreditMemoMapper",
     "CustomerMapper",
@@ -63,6 +65,8 @@ __all__ = [
     "fingerprint_of",
     "is_voided",
     "normalise_name",
+    "record_from_dict",
+    "record_to_dict",
 ]
 
 

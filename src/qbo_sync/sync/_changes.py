@@ -93,6 +93,25 @@ class Change:
     sync_token: str | None = None
     payment: InvoicePayment | None = None
 
+    def apply_to(self, current: Any) -> Any:
+        """The product's attrs record with this change applied (a new record).
+
+        ``UPDATED``/``VOIDED``: the :attr:`fields` taken from :attr:`record`
+        (so field ownership is respected); ``PAID``: ``balance`` set from the
+        payment when the record has one; ``DELETED`` and ``CREATED`` leave
+        ``current`` as it is (the product decides what deleting means, and a
+        created record is :attr:`record` itself, with the product's own id).
+        """
+        if self.kind is ChangeKind.PAID:
+            if self.payment is not None and hasattr(current, "balance"):
+                return attrs.evolve(current, balance=self.payment.balance)
+            return current
+        if self.kind not in (ChangeKind.UPDATED, ChangeKind.VOIDED) or self.record is None:
+            return current
+        values = {name: getattr(self.record, name) for name in self.fields
+                  if name != "id" and hasattr(current, name)}
+        return attrs.evolve(current, **values)
+
 
 @runtime_checkable
 class ChangeSink(Protocol):
