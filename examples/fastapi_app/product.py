@@ -22,27 +22,14 @@ from typing import Any
 
 import attrs
 
-from qbo_sync.mapping import (
-    LocalCreditMemo,
-    LocalCustomer,
-    LocalInvoice,
-    LocalItem,
-    LocalPayment,
-)
+from qbo_sync.mapping import LOCAL_RECORD_TYPES, LocalInvoice
 from qbo_sync.sync import Change, ChangeKind
 from qbo_sync.testing import SampleBook, sample_book
 
 __all__ = ["ProductDB", "ProductSink", "TimelineEntry"]
 
-#: The product's record class of each QBO entity.
-RECORD_TYPES: dict[str, type[Any]] = {
-    "Item": LocalItem,
-    "Customer": LocalCustomer,
-    "Invoice": LocalInvoice,
-    "CreditMemo": LocalCreditMemo,
-    "Payment": LocalPayment,
-}
-_ENTITY_OF = {cls: entity for entity, cls in RECORD_TYPES.items()}
+#: The QBO entity of each of the product's record classes.
+_ENTITY_OF = {cls: entity for entity, cls in LOCAL_RECORD_TYPES.items()}
 
 
 def _utcnow() -> dt.datetime:
@@ -167,7 +154,7 @@ class ProductSink:
                 continue
             if change.kind is ChangeKind.PAID and change.payment is not None:
                 paid = change.payment
-                pending[key] = attrs.evolve(current, balance=paid.balance)
+                pending[key] = change.apply_to(current)  # QuickBooks' balance
                 timeline.append(TimelineEntry(
                     at=self._now(), entity=change.entity, local_id=current.id,
                     note=paid.note, amount=paid.amount,
@@ -176,11 +163,9 @@ class ProductSink:
                 flag = "voided" if change.kind is ChangeKind.VOIDED else "deleted"
                 if flag in _field_names(current):
                     pending[key] = attrs.evolve(current, **{flag: True})
-            elif change.record is not None:
-                names = _field_names(current)
-                taken = {f: getattr(change.record, f) for f in change.fields
-                         if f in names and f != "id"}
-                if taken:
-                    pending[key] = attrs.evolve(current, **taken)
+            else:  # UPDATED: only change.fields, the ones QuickBooks owns
+                updated = change.apply_to(current)
+                if updated != current:
+                    pending[key] = updated
         self._db.save(pending.values(), timeline)
         return new_ids

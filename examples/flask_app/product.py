@@ -20,24 +20,15 @@ import json
 import sqlite3
 import threading
 from collections.abc import Iterable, Mapping, Sequence
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import attrs
-import cattrs
 
-from qbo_sync.mapping import LocalCreditMemo, LocalCustomer, LocalInvoice, LocalItem, LocalPayment
+from qbo_sync.mapping import LOCAL_RECORD_TYPES, record_from_dict, record_to_dict
 from qbo_sync.sync import Change, ChangeKind
 
-RECORD_TYPES: dict[str, type[Any]] = {
-    "Item": LocalItem,
-    "Customer": LocalCustomer,
-    "Invoice": LocalInvoice,
-    "CreditMemo": LocalCreditMemo,
-    "Payment": LocalPayment,
-}
-ENTITY_OF = {cls: entity for entity, cls in RECORD_TYPES.items()}
+ENTITY_OF = {cls: entity for entity, cls in LOCAL_RECORD_TYPES.items()}
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS product_records (
@@ -54,12 +45,6 @@ CREATE TABLE IF NOT EXISTS product_timeline (
     note     TEXT NOT NULL
 );
 """
-
-_conv = cattrs.Converter()
-_conv.register_unstructure_hook(Decimal, str)
-_conv.register_structure_hook(Decimal, lambda value, _: Decimal(value))
-_conv.register_unstructure_hook(dt.date, dt.date.isoformat)
-_conv.register_structure_hook(dt.date, lambda value, _: dt.date.fromisoformat(value))
 
 
 class ProductDB:
@@ -81,7 +66,7 @@ class ProductDB:
     def save(self, records: Iterable[Any]) -> int:
         """Insert or replace records; returns how many."""
         rows = [
-            (ENTITY_OF[type(r)], r.id, json.dumps(_conv.unstructure(r), separators=(",", ":")))
+            (ENTITY_OF[type(r)], r.id, json.dumps(record_to_dict(r), separators=(",", ":")))
             for r in records
         ]
         with self._conn() as conn:
@@ -97,7 +82,7 @@ class ProductDB:
         rows = self._conn().execute(
             "SELECT data FROM product_records WHERE entity = ? ORDER BY rowid", (entity,)
         )
-        return [_conv.structure(json.loads(data), RECORD_TYPES[entity]) for (data,) in rows]
+        return [record_from_dict(entity, json.loads(data)) for (data,) in rows]
 
     def get(self, entity: str, local_ids: Sequence[str]) -> list[Any]:
         """The records of ``entity`` with these ids (missing ids left out)."""
@@ -133,11 +118,11 @@ class ProductSource:
 
     def records(self, entity: str) -> list[Any]:
         """Every record of ``entity``."""
-        return self._db.records(entity) if entity in RECORD_TYPES else []
+        return self._db.records(entity) if entity in LOCAL_RECORD_TYPES else []
 
     def get(self, entity: str, local_ids: Sequence[str]) -> list[Any]:
         """The records of ``entity`` with these ids."""
-        return self._db.get(entity, local_ids) if entity in RECORD_TYPES else []
+        return self._db.get(entity, local_ids) if entity in LOCAL_RECORD_TYPES else []
 
 
 class ProductSink:
@@ -164,16 +149,14 @@ class ProductSink:
             current = found[0]
             if change.kind is ChangeKind.PAID and change.payment is not None:
                 paid = change.payment
-                self._db.save([attrs.evolve(current, balance=paid.balance)])
+                self._db.save([change.apply_to(current)])  # QBO's balance
                 self._db.add_note(change.entity, current.id,
                                   f"{paid.note}: {paid.amount:,.2f} received, "
                                   f"balance {paid.balance or 0:,.2f}")
             elif change.kind is ChangeKind.DELETED:
                 self._db.save([attrs.evolve(current, deleted=True)])
-            elif change.record is not None:
-                names = {a.name for a in attrs.fields(type(current))}
-                taken = {f: getattr(change.record, f) for f in change.fields
-                         if f in names and f != "id"}
-                if taken:
-                    self._db.save([attrs.evolve(current, **taken)])
+            else:  # UPDATED / VOIDED: only change.fields, the ones QBO owns
+                updated = change.apply_to(current)
+                if updated != current:
+                    self._db.save([updated])
         return {}

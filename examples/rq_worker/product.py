@@ -9,26 +9,15 @@ record, the canonical local record of :mod:`qbo_sync.mapping` as JSON.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import sqlite3
 from collections.abc import Iterable, Sequence
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import cattrs
+from qbo_sync.mapping import LOCAL_RECORD_TYPES, record_from_dict, record_to_dict
 
-from qbo_sync.mapping import LocalCreditMemo, LocalCustomer, LocalInvoice, LocalItem, LocalPayment
-
-RECORD_TYPES: dict[str, type[Any]] = {
-    "Item": LocalItem,
-    "Customer": LocalCustomer,
-    "Invoice": LocalInvoice,
-    "CreditMemo": LocalCreditMemo,
-    "Payment": LocalPayment,
-}
-ENTITY_OF = {cls: entity for entity, cls in RECORD_TYPES.items()}
+ENTITY_OF = {cls: entity for entity, cls in LOCAL_RECORD_TYPES.items()}
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS product_records (
@@ -38,12 +27,6 @@ CREATE TABLE IF NOT EXISTS product_records (
     PRIMARY KEY (entity, local_id)
 )
 """
-
-_conv = cattrs.Converter()
-_conv.register_unstructure_hook(Decimal, str)
-_conv.register_structure_hook(Decimal, lambda value, _: Decimal(value))
-_conv.register_unstructure_hook(dt.date, dt.date.isoformat)
-_conv.register_structure_hook(dt.date, lambda value, _: dt.date.fromisoformat(value))
 
 
 def _connect(path: str | Path) -> sqlite3.Connection:
@@ -56,7 +39,7 @@ def _connect(path: str | Path) -> sqlite3.Connection:
 def save_records(path: str | Path, records: Iterable[Any]) -> int:
     """Insert or replace product records; returns how many."""
     rows = [
-        (ENTITY_OF[type(r)], r.id, json.dumps(_conv.unstructure(r), separators=(",", ":")))
+        (ENTITY_OF[type(r)], r.id, json.dumps(record_to_dict(r), separators=(",", ":")))
         for r in records
     ]
     conn = _connect(path)
@@ -91,12 +74,12 @@ class ProductSource:
 
     def records(self, entity: str) -> list[Any]:
         """Every record of ``entity``, in the order first saved."""
-        if entity not in RECORD_TYPES:
+        if entity not in LOCAL_RECORD_TYPES:
             return []
         rows = self._conn.execute(
             "SELECT data FROM product_records WHERE entity = ? ORDER BY rowid", (entity,)
         )
-        return [_conv.structure(json.loads(data), RECORD_TYPES[entity]) for (data,) in rows]
+        return [record_from_dict(entity, json.loads(data)) for (data,) in rows]
 
     def get(self, entity: str, local_ids: Sequence[str]) -> list[Any]:
         """The records of ``entity`` with these ids (missing ids left out)."""

@@ -18,33 +18,18 @@ import datetime as dt
 import json
 import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import attrs
-import cattrs
 
-from qbo_sync.mapping import (
-    LocalCreditMemo,
-    LocalCustomer,
-    LocalInvoice,
-    LocalItem,
-    LocalPayment,
-)
+from qbo_sync.mapping import LOCAL_RECORD_TYPES, record_from_dict, record_to_dict
 from qbo_sync.sync import Change, ChangeKind
 
 __all__ = ["ENTITY_OF", "DemoSink", "ProductDB", "ProductSource", "TimelineEntry"]
 
-#: The local record class of each entity, in push order.
-RECORD_TYPES: dict[str, type[Any]] = {
-    "Item": LocalItem,
-    "Customer": LocalCustomer,
-    "Invoice": LocalInvoice,
-    "CreditMemo": LocalCreditMemo,
-    "Payment": LocalPayment,
-}
-ENTITY_OF: dict[type[Any], str] = {cls: entity for entity, cls in RECORD_TYPES.items()}
+#: The entity of each local record class.
+ENTITY_OF: dict[type[Any], str] = {cls: entity for entity, cls in LOCAL_RECORD_TYPES.items()}
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS demo_records (
@@ -65,18 +50,6 @@ CREATE TABLE IF NOT EXISTS demo_meta (
     value TEXT NOT NULL
 );
 """
-
-
-def _converter() -> cattrs.Converter:
-    conv = cattrs.Converter()
-    conv.register_unstructure_hook(Decimal, str)
-    conv.register_structure_hook(Decimal, lambda value, _: Decimal(value))
-    conv.register_unstructure_hook(dt.date, dt.date.isoformat)
-    conv.register_structure_hook(dt.date, lambda value, _: dt.date.fromisoformat(value))
-    return conv
-
-
-_CONVERTER = _converter()
 
 
 @attrs.frozen(kw_only=True)
@@ -104,9 +77,8 @@ class ProductDB:
         for entity, local_id, data in self._conn.execute(
             "SELECT entity, local_id, data FROM demo_records ORDER BY rowid"
         ):
-            cls = RECORD_TYPES.get(entity)
-            if cls is not None:
-                self._records[entity, local_id] = _CONVERTER.structure(json.loads(data), cls)
+            if entity in LOCAL_RECORD_TYPES:
+                self._records[entity, local_id] = record_from_dict(entity, json.loads(data))
 
     def close(self) -> None:
         """Close the connection."""
@@ -147,7 +119,7 @@ class ProductDB:
 
     def counts(self) -> dict[str, int]:
         """Records per entity, in push order (entities with none left out)."""
-        counted = dict.fromkeys(RECORD_TYPES, 0)
+        counted = dict.fromkeys(LOCAL_RECORD_TYPES, 0)
         for entity, _ in self._records:
             counted[entity] += 1
         return {entity: n for entity, n in counted.items() if n}
@@ -173,7 +145,7 @@ class ProductDB:
         for record in records:
             entity = ENTITY_OF[type(record)]
             self._records[entity, record.id] = record
-            data = json.dumps(_CONVERTER.unstructure(record), separators=(",", ":"))
+            data = json.dumps(record_to_dict(record), separators=(",", ":"))
             rows.append((entity, record.id, data))
         with self._conn:
             self._conn.executemany(
@@ -253,9 +225,10 @@ class DemoSink:
             current = pending.get(key) or self._db.get(*key)
             if current is None:
                 continue
+            updated = change.apply_to(current)
             if change.kind is ChangeKind.PAID and change.payment is not None:
                 paid = change.payment
-                pending[key] = attrs.evolve(current, balance=paid.balance)
+                pending[key] = updated
                 when = f" on {paid.date.isoformat()}" if paid.date else ""
                 timeline.append(TimelineEntry(
                     at=self._now(), entity=change.entity, local_id=current.id,
@@ -265,11 +238,7 @@ class DemoSink:
                 self.paid.append(change)
             elif change.kind is ChangeKind.DELETED:
                 pending[key] = attrs.evolve(current, deleted=True)
-            elif change.record is not None:
-                names = {a.name for a in attrs.fields(type(current))}
-                taken = {f: getattr(change.record, f) for f in change.fields
-                         if f in names and f != "id"}
-                if taken:
-                    pending[key] = attrs.evolve(current, **taken)
+            elif updated != current:
+                pending[key] = updated
         self._db.save(pending.values(), timeline)
         return new_ids

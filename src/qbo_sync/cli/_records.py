@@ -21,34 +21,18 @@ from __future__ import annotations
 import datetime as dt
 import sys
 from collections.abc import Mapping, Sequence
-from decimal import Decimal
 from pathlib import Path
 from typing import Any, TextIO
 
-import cattrs
-from cattrs.v import format_exception
+import attrs
 
 from qbo_sync._json import dumps, loads
 from qbo_sync.cli._errors import EXIT_USAGE, CLIError
-from qbo_sync.mapping import (
-    LocalCreditMemo,
-    LocalCustomer,
-    LocalInvoice,
-    LocalItem,
-    LocalPayment,
-)
+from qbo_sync.errors import MappingError
+from qbo_sync.mapping import LOCAL_RECORD_TYPES, record_from_dict
 from qbo_sync.sync import Change
 
-__all__ = ["ENTITIES", "JsonLinesSink", "change_json", "entity_name", "load_records"]
-
-#: The record class of each entity, in push order.
-ENTITIES: dict[str, type[Any]] = {
-    "Item": LocalItem,
-    "Customer": LocalCustomer,
-    "Invoice": LocalInvoice,
-    "CreditMemo": LocalCreditMemo,
-    "Payment": LocalPayment,
-}
+__all__ = ["JsonLinesSink", "change_json", "entity_name", "load_records"]
 
 
 def entity_name(text: str) -> str:
@@ -58,56 +42,26 @@ def entity_name(text: str) -> str:
         ValueError: Not an entity the engine syncs.
     """
     key = text.replace("-", "").replace("_", "").lower()
-    for name in ENTITIES:
+    for name in LOCAL_RECORD_TYPES:
         if key in (name.lower(), name.lower() + "s"):
             return name
-    raise ValueError(f"{text!r} is not one of {', '.join(ENTITIES)}")
+    raise ValueError(f"{text!r} is not one of {', '.join(LOCAL_RECORD_TYPES)}")
 
 
-def _amount(value: Any, _: Any) -> Decimal:
-    if isinstance(value, Decimal):
-        return value
-    if isinstance(value, (int, str)) and not isinstance(value, bool):
-        try:
-            return Decimal(value)
-        except ArithmeticError:
-            pass
-    raise TypeError(f"expected an amount (a number or a numeric string), got {value!r}")
-
-
-def _date(value: Any, _: Any) -> dt.date:
-    if not isinstance(value, str):
-        raise TypeError(f"expected a date as 'YYYY-MM-DD', got {value!r}")
-    return dt.date.fromisoformat(value)
-
-
-def _converter() -> cattrs.Converter:
-    conv = cattrs.Converter(forbid_extra_keys=True)
-    conv.register_structure_hook(Decimal, _amount)
-    conv.register_structure_hook(dt.date, _date)
-    conv.register_unstructure_hook(dt.date, dt.date.isoformat)
-    conv.register_unstructure_hook(dt.datetime, dt.datetime.isoformat)
-    return conv
-
-
-_CONVERTER = _converter()
-
-
-def _problem(exc: BaseException, type_: Any) -> str:
-    if type(exc) in (ValueError, TypeError):
-        return f"invalid value: {exc}"
-    return format_exception(exc, type_)
-
-
-def _structure(item: Any, entity: str, n: int) -> tuple[Any, list[str]]:
+def _structure(item: Any, entity: str, n: int) -> tuple[Any, str | None]:
     """One record, or what is wrong with it (``"... @ Invoice[3].lines[0].amount"``)."""
+    where = f"{entity}[{n}]"
+    if not isinstance(item, dict):
+        return None, f"expected a JSON object @ {where}"
     try:
-        return _CONVERTER.structure(item, ENTITIES[entity]), []
-    except cattrs.BaseValidationError as exc:
-        return None, cattrs.transform_error(exc, path=f"{entity}[{n}]",
-                                            format_exception=_problem)
-    except (ValueError, TypeError) as exc:  # the record's own checks
-        return None, [f"invalid value: {exc} @ {entity}[{n}]"]
+        return record_from_dict(entity, item, where=where), None
+    except MappingError as exc:
+        return None, exc.message
+
+
+def _json_ready(_: Any, __: Any, value: Any) -> Any:
+    # Dates as ISO text; amounts stay Decimal (JSON numbers, as they always were).
+    return value.isoformat() if isinstance(value, dt.date) else value
 
 
 def load_records(source: str, *, stdin: TextIO | None = None) -> list[Any]:
@@ -138,17 +92,18 @@ def load_records(source: str, *, stdin: TextIO | None = None) -> list[Any]:
     records: list[Any] = []
     problems: list[str] = []
     for key, items in data.items():
-        if key not in ENTITIES:
-            problems.append(f"{key!r} is not an entity (use {', '.join(ENTITIES)})")
+        if key not in LOCAL_RECORD_TYPES:
+            problems.append(f"{key!r} is not an entity (use {', '.join(LOCAL_RECORD_TYPES)})")
             continue
         if not isinstance(items, list):
             problems.append(f"{key}: expected a list of records")
             continue
         for n, item in enumerate(items):
             record, problem = _structure(item, key, n)
-            if record is not None:
+            if problem is not None:
+                problems.append(problem)
+            else:
                 records.append(record)
-            problems.extend(problem)
     if problems:
         more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
         raise CLIError(f"--records {label}: {'; '.join(problems[:3])}{more}",
@@ -166,7 +121,8 @@ def change_json(change: Change) -> dict[str, Any]:
         "local_id": change.local_id,
         "sync_token": change.sync_token,
         "fields": sorted(change.fields),
-        "record": _CONVERTER.unstructure(change.record) if change.record is not None else None,
+        "record": None if change.record is None else attrs.asdict(
+            change.record, value_serializer=_json_ready),
         "payment": None if payment is None else {
             "invoice_local_id": payment.invoice_local_id,
             "invoice_qbo_id": payment.invoice_qbo_id,
