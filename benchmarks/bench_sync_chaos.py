@@ -25,7 +25,6 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
 
 import httpx
 
@@ -34,7 +33,16 @@ from qbo_sync.errors import QBOError
 from qbo_sync.http import RealmPacer, RetryPolicy
 from qbo_sync.storage import EntityLink, LinkStatus, RunStatus
 from qbo_sync.sync import DEFAULT_ITEM_ID, SyncReport
-from qbo_sync.testing import FakeClock, FakeQBO, Fault, SampleBook, sample_book
+from qbo_sync.testing import (
+    CrashingTransport,
+    CrashPoint,
+    FakeClock,
+    FakeQBO,
+    Fault,
+    SampleBook,
+    SimulatedCrash,
+    sample_book,
+)
 
 YEAR = 365 * 24 * 3600.0
 FAULTS = (
@@ -47,41 +55,6 @@ FAULTS = (
 )
 ENTITIES = {"Customer": "customers", "Item": "items", "Invoice": "invoices",
             "Payment": "payments", "CreditMemo": "credit_memos"}
-
-
-class Killed(Exception):  # noqa: N818 - the process dying, not an error
-    """The process died."""
-
-
-class Killer:
-    """Kills at the ``at``-th call it sees (before or after it); then every call dies."""
-
-    def __init__(self, at: int, *, after: bool) -> None:
-        self.left = at
-        self.after = after
-        self.dead = False
-
-    def around(self, call: Callable[[], Any]) -> Any:
-        if self.dead:
-            raise Killed("the process is dead")
-        self.left -= 1
-        if self.left > 0:
-            return call()
-        self.dead = True
-        if not self.after:
-            raise Killed("killed before the call")
-        call()
-        raise Killed("killed after the call")
-
-
-class KillingTransport(httpx.BaseTransport):
-    def __init__(self, inner: httpx.BaseTransport, killer: Killer) -> None:
-        self.inner = inner
-        self.killer = killer
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        response: httpx.Response = self.killer.around(lambda: self.inner.handle_request(request))
-        return response
 
 
 def client_for(fake: FakeQBO, clock: FakeClock, realm: str,
@@ -151,14 +124,14 @@ def chaos(book: SampleBook, *, seed: int, kills: int, rate: float) -> bool:
             # reads, two link saves a batch.
             batches = unsynced(store, realm, len(records)) // 30 + 1
             at_request = rng.random() < 0.5
-            killer = Killer(rng.randrange(1, batches + 10 if at_request else 2 * batches + 2),
+            killer = CrashPoint(rng.randrange(1, batches + 10 if at_request else 2 * batches + 2),
                             after=rng.random() < 0.5)
             if at_request:
-                transport = KillingTransport(transport, killer)
+                transport = CrashingTransport(transport, point=killer)
             else:
                 save = store.save_links
 
-                def dying_save(links: Iterable[EntityLink], _k: Killer = killer,
+                def dying_save(links: Iterable[EntityLink], _k: CrashPoint = killer,
                                _save: Callable[[Iterable[EntityLink]], None] = save) -> None:
                     batch = list(links)
                     _k.around(lambda: _save(batch))
@@ -167,7 +140,7 @@ def chaos(book: SampleBook, *, seed: int, kills: int, rate: float) -> bool:
         try:
             with client_for(fake, clock, realm, transport) as client:
                 report = SyncEngine(client=client, store=store, clock=clock.now).push(records)
-        except Killed:
+        except SimulatedCrash:
             killed += 1
             continue
         except QBOError as exc:

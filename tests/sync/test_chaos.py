@@ -25,7 +25,15 @@ from qbo_sync import MemoryStore, SQLiteStore, SyncEngine
 from qbo_sync.errors import QBOError
 from qbo_sync.storage import EntityLink, LinkStatus, RunStatus, Store
 from qbo_sync.sync import DEFAULT_ITEM_ID, SyncReport
-from qbo_sync.testing import FakeClock, FakeQBO, Fault, sample_book
+from qbo_sync.testing import (
+    CrashingTransport,
+    CrashPoint,
+    FakeClock,
+    FakeQBO,
+    Fault,
+    SimulatedCrash,
+    sample_book,
+)
 
 from .conftest import make_client, make_engine
 
@@ -39,41 +47,6 @@ FAULTS = (
 )
 ENTITIES = {"Customer": "customers", "Item": "items", "Invoice": "invoices",
             "Payment": "payments", "CreditMemo": "credit_memos"}
-
-
-class Killed(Exception):  # noqa: N818 - it stands for the process dying, not an error
-    """The process died (nothing in the engine catches it)."""
-
-
-class Killer:
-    """Kills the "process" at the ``at``-th call it sees; afterwards every call dies too."""
-
-    def __init__(self, at: int, *, after: bool) -> None:
-        self.left = at
-        self.after = after
-        self.dead = False
-
-    def around(self, call: Callable[[], Any]) -> Any:
-        if self.dead:
-            raise Killed("the process is dead")
-        self.left -= 1
-        if self.left > 0:
-            return call()
-        self.dead = True
-        if not self.after:
-            raise Killed("killed before the call")
-        call()
-        raise Killed("killed after the call")
-
-
-class KillingTransport(httpx.BaseTransport):
-    def __init__(self, inner: httpx.BaseTransport, killer: Killer) -> None:
-        self.inner = inner
-        self.killer = killer
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        response: httpx.Response = self.killer.around(lambda: self.inner.handle_request(request))
-        return response
 
 
 @attrs.define
@@ -100,13 +73,13 @@ def push_until_success(
         if chaos.kills < kills:
             # Die at the n-th request or the n-th save_links (a later point may not come).
             at_request = rng.random() < 0.5
-            killer = Killer(rng.randrange(1, 16 if at_request else 8), after=rng.random() < 0.5)
+            killer = CrashPoint(rng.randrange(1, 16 if at_request else 8), after=rng.random() < 0.5)
             if at_request:
-                transport = KillingTransport(transport, killer)
+                transport = CrashingTransport(transport, point=killer)
             else:
                 save = store.save_links
 
-                def dying_save(links: Iterable[EntityLink], _k: Killer = killer,
+                def dying_save(links: Iterable[EntityLink], _k: CrashPoint = killer,
                                _save: Callable[[Iterable[EntityLink]], None] = save) -> None:
                     batch = list(links)
                     _k.around(lambda: _save(batch))
@@ -117,7 +90,7 @@ def push_until_success(
                 engine = SyncEngine(client=client, store=store, clock=clock.now,
                                     max_in_flight=max_in_flight, batch_size=batch_size)
                 report = engine.push(records)
-        except Killed:
+        except SimulatedCrash:
             chaos.kills += 1
             continue
         except QBOError:

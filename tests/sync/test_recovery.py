@@ -9,8 +9,6 @@ object per local record.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import httpx
 import pytest
 
@@ -19,43 +17,13 @@ from qbo_sync.mapping import LocalCustomer
 from qbo_sync.storage import LinkStatus, RunStatus
 from qbo_sync.sync import Action
 from qbo_sync.sync._keys import split_pending_id
-from qbo_sync.testing import FakeClock, FakeQBO
+from qbo_sync.testing import CrashingTransport, FakeClock, FakeQBO
+from qbo_sync.testing import SimulatedCrash as Crash
 
 from .conftest import make_client, make_engine
 
 #: The client's attempts per request (RetryPolicy().max_attempts).
 ATTEMPTS = 5
-
-
-class Crash(Exception):  # noqa: N818 - it stands for the process dying, not an error
-    """The process dies (not a QBOError: nothing in the engine catches it)."""
-
-
-class CrashingTransport(httpx.BaseTransport):
-    """Dies at the first request ``when`` accepts: before QBO gets it, or after QBO answered.
-
-    Every request is recorded as ``(method, path, requestid)``.
-    """
-
-    def __init__(self, inner: httpx.BaseTransport, when: Callable[[httpx.Request], bool], *,
-                 after: bool = False) -> None:
-        self.inner = inner
-        self.when = when
-        self.after = after
-        self.fired = False
-        self.seen: list[tuple[str, str, str | None]] = []
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        self.seen.append((request.method, request.url.path, request.url.params.get("requestid")))
-        fire = not self.fired and self.when(request)
-        if fire and not self.after:
-            self.fired = True
-            raise Crash(f"killed before {request.method} {request.url.path}")
-        response = self.inner.handle_request(request)
-        if fire:
-            self.fired = True
-            raise Crash(f"killed after {request.method} {request.url.path}")
-        return response
 
 
 def is_batch(request: httpx.Request) -> bool:

@@ -7,6 +7,7 @@
 - :func:`vcr_config` and the ``scrub_*`` hooks: cassettes without secrets;
 - :func:`no_backoff`: retries without sleeping;
 - :func:`sample_book`: a deterministic book of local records for the sync engine;
+- :class:`CrashingTransport`, :class:`CrashPoint`: simulated process deaths;
 - :class:`StorageConformance`: the storage conformance suite for your own backend;
 - the pytest plugin (``fake_qbo``, ``qbo_realm_id``, ``qbo_client``,
   ``fake_qbo_server``, ``qbo_no_backoff`` fixtures) is registered automatically.
@@ -23,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from qbo_sync.http import disable_backoff as no_backoff
     from qbo_sync.testing._book import SampleBook, sample_book
+    from qbo_sync.testing._crash import CrashingTransport, CrashPoint, SimulatedCrash
     from qbo_sync.testing._fake._app import FakeQBO, FakeRequest, FakeStats, Outcome
     from qbo_sync.testing._fake._clock import Clock, FakeClock, RealClock
     from qbo_sync.testing._fake._inject import Fault, FaultInjector, FaultRule
@@ -41,9 +43,9 @@ if TYPE_CHECKING:
     from qbo_sync.testing.storage_conformance import StorageConformance
 
 __all__ = [
-    "REALM_PLACEHOLDER",
-    "SECRET_PLACEHOLDER",
     "Clock",
+    "CrashPoint",
+    "CrashingTransport",
     "Delivery",
     "FakeClock",
     "FakeQBO",
@@ -57,8 +59,11 @@ __all__ = [
     "LoopbackServer",
     "OAuthConfig",
     "Outcome",
+    "REALM_PLACEHOLDER",
     "RealClock",
+    "SECRET_PLACEHOLDER",
     "SampleBook",
+    "SimulatedCrash",
     "StorageConformance",
     "WebhookEmitter",
     "no_backoff",
@@ -74,6 +79,8 @@ _WHERE = {
     "REALM_PLACEHOLDER": "qbo_sync.testing._vcr",
     "SECRET_PLACEHOLDER": "qbo_sync.testing._vcr",
     "Clock": "qbo_sync.testing._fake._clock",
+    "CrashPoint": "qbo_sync.testing._crash",
+    "CrashingTransport": "qbo_sync.testing._crash",
     "Delivery": "qbo_sync.testing._fake._webhooks",
     "FakeClock": "qbo_sync.testing._fake._clock",
     "FakeQBO": "qbo_sync.testing._fake._app",
@@ -89,6 +96,7 @@ _WHERE = {
     "Outcome": "qbo_sync.testing._fake._app",
     "RealClock": "qbo_sync.testing._fake._clock",
     "SampleBook": "qbo_sync.testing._book",
+    "SimulatedCrash": "qbo_sync.testing._crash",
     "StorageConformance": "qbo_sync.testing.storage_conformance",
     "WebhookEmitter": "qbo_sync.testing._fake._webhooks",
     "scrub_request": "qbo_sync.testing._vcr",
