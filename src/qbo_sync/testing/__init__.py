@@ -43,6 +43,8 @@ if TYPE_CHECKING:
     from qbo_sync.testing.storage_conformance import StorageConformance
 
 __all__ = [
+    "REALM_PLACEHOLDER",
+    "SECRET_PLACEHOLDER",
     "Clock",
     "CrashPoint",
     "CrashingTransport",
@@ -59,9 +61,7 @@ __all__ = [
     "LoopbackServer",
     "OAuthConfig",
     "Outcome",
-    "REALM_PLACEHOLDER",
     "RealClock",
-    "SECRET_PLACEHOLDER",
     "SampleBook",
     "SimulatedCrash",
     "StorageConformance",
