@@ -7,7 +7,8 @@ the retry loop, free of I/O:
   into :mod:`qbo_sync.errors` classes;
 - :class:`TokenProvider` is where the client gets bearer tokens;
 - :class:`RetryPolicy` retries what is safe to retry, with backoff;
-- :class:`Pacer` / :class:`RealmPacer` keep each realm under QBO's limits.
+- :class:`Pacer` / :class:`RealmPacer` keep each realm under QBO's limits;
+  :class:`RedisPacer` shares that budget across processes (``qbo-sync[redis]``).
 """
 
 from qbo_sync.http._faults import (
@@ -19,12 +20,14 @@ from qbo_sync.http._faults import (
 from qbo_sync.http._headers import intuit_tid_from, retry_after_from
 from qbo_sync.http._pacing import Pacer, RealmPacer
 from qbo_sync.http._redact import redact
+from qbo_sync.http._redis_pacer import RedisPacer
 from qbo_sync.http._retry import RetryEvent, RetryPolicy, backoff_disabled, disable_backoff
 from qbo_sync.http._tokens import StaticTokenProvider, TokenProvider
 
 __all__ = [
     "Pacer",
     "RealmPacer",
+    "RedisPacer",
     "RetryEvent",
     "RetryPolicy",
     "StaticTokenProvider",
