@@ -241,3 +241,15 @@ def test_idle_realm_keys_expire(redis_prefix: tuple[str, str]) -> None:
     assert keys == {"minute", "second", "batches", "blocked_until"}
     for key in client.scan_iter(match=f"{prefix}:*"):
         assert 0 < client.pttl(key) <= 120_000
+
+
+@pytest.mark.parametrize("limit", ["per_minute", "batch_per_minute", "per_second",
+                                   "max_in_flight"])
+def test_bad_limits_are_refused_naming_the_pacer(limit: str) -> None:
+    """Both pacers check limits with one rule, and the error names the pacer actually built."""
+    from qbo_sync.http import RealmPacer, RedisPacer
+
+    with pytest.raises(ValueError, match=f"^RealmPacer: {limit} must be >= 1"):
+        RealmPacer(**{limit: 0})
+    with pytest.raises(ValueError, match=f"^RedisPacer: {limit} must be >= 1"):
+        RedisPacer(redis=None, **{limit: 0})  # type: ignore[arg-type]

@@ -58,9 +58,30 @@ def _prune(window: deque[float], now: float, span: float) -> None:
         window.popleft()
 
 
-def _check_limit(name: str, value: int | None) -> None:
-    if value is not None and value < 1:
-        raise ValueError(f"RealmPacer: {name} must be >= 1 or None, got {value!r}")
+def set_budget(
+    pacer: object,
+    *,
+    per_minute: int | None,
+    batch_per_minute: int | None,
+    per_second: int | None,
+    max_in_flight: int | None,
+    throttle_pause: float,
+) -> None:
+    """Check a pacer's limits and set them on it (shared by every pacer).
+
+    Raises:
+        ValueError: Naming the pacer class and the bad limit.
+    """
+    who = type(pacer).__name__
+    limits = {"per_minute": per_minute, "batch_per_minute": batch_per_minute,
+              "per_second": per_second, "max_in_flight": max_in_flight}
+    for name, value in limits.items():
+        if value is not None and value < 1:
+            raise ValueError(f"{who}: {name} must be >= 1 or None, got {value!r}")
+        setattr(pacer, name, value)
+    if throttle_pause < 0:
+        raise ValueError(f"{who}: throttle_pause must be >= 0, got {throttle_pause!r}")
+    setattr(pacer, "throttle_pause", throttle_pause)  # noqa: B010 - typed on the class
 
 
 class RealmPacer:
@@ -90,20 +111,14 @@ class RealmPacer:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        for name, value in (
-            ("per_minute", per_minute),
-            ("batch_per_minute", batch_per_minute),
-            ("per_second", per_second),
-            ("max_in_flight", max_in_flight),
-        ):
-            _check_limit(name, value)
-        if throttle_pause < 0:
-            raise ValueError(f"RealmPacer: throttle_pause must be >= 0, got {throttle_pause!r}")
-        self.per_minute = per_minute
-        self.batch_per_minute = batch_per_minute
-        self.per_second = per_second
-        self.max_in_flight = max_in_flight
-        self.throttle_pause = throttle_pause
+        self.per_minute: int | None
+        self.batch_per_minute: int | None
+        self.per_second: int | None
+        self.max_in_flight: int | None
+        self.throttle_pause: float
+        set_budget(self, per_minute=per_minute, batch_per_minute=batch_per_minute,
+                   per_second=per_second, max_in_flight=max_in_flight,
+                   throttle_pause=throttle_pause)
         self._clock = clock
         self._sleep = sleep
         self._realms: dict[str, _Realm] = {}

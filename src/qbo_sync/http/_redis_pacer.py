@@ -27,7 +27,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
-from qbo_sync.http._pacing import _check_limit
+from qbo_sync.http._pacing import set_budget
 
 if TYPE_CHECKING:
     import redis
@@ -131,24 +131,18 @@ class RedisPacer:
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        for name, value in (
-            ("per_minute", per_minute),
-            ("batch_per_minute", batch_per_minute),
-            ("per_second", per_second),
-            ("max_in_flight", max_in_flight),
-        ):
-            _check_limit(name, value)
-        if throttle_pause < 0:
-            raise ValueError(f"RedisPacer: throttle_pause must be >= 0, got {throttle_pause!r}")
+        self.per_minute: int | None
+        self.batch_per_minute: int | None
+        self.per_second: int | None
+        self.max_in_flight: int | None
+        self.throttle_pause: float
+        set_budget(self, per_minute=per_minute, batch_per_minute=batch_per_minute,
+                   per_second=per_second, max_in_flight=max_in_flight,
+                   throttle_pause=throttle_pause)
         if lease <= 0:
             raise ValueError(f"RedisPacer: lease must be > 0, got {lease!r}")
         if poll_interval <= 0:
             raise ValueError(f"RedisPacer: poll_interval must be > 0, got {poll_interval!r}")
-        self.per_minute = per_minute
-        self.batch_per_minute = batch_per_minute
-        self.per_second = per_second
-        self.max_in_flight = max_in_flight
-        self.throttle_pause = throttle_pause
         self.lease = lease
         self.poll_interval = poll_interval
         self.prefix = prefix
