@@ -9,6 +9,7 @@ from typing import Any, Literal, TypeVar, overload
 from qbo_sync.errors import PayloadError
 from qbo_sync.models._base import Model
 from qbo_sync.models._company import (
+    AccountingInfoPrefs,
     CompanyInfo,
     CurrencyPrefs,
     Preferences,
@@ -40,10 +41,25 @@ from qbo_sync.models._lines import (
     TxnTaxDetail,
     UnknownLine,
 )
-from qbo_sync.models._lists import Account, Attachable, Item, TaxCode, TaxRate, Term
+from qbo_sync.models._lists import (
+    Account,
+    Attachable,
+    Class,
+    Department,
+    Item,
+    PaymentMethod,
+    TaxCode,
+    TaxRate,
+    TaxRateDetail,
+    TaxRateList,
+    Term,
+)
 from qbo_sync.models._names import Customer, Employee, Vendor
 from qbo_sync.models._transactions import (
     Bill,
+    BillPayment,
+    BillPaymentCheck,
+    BillPaymentCreditCard,
     CreditMemo,
     Deposit,
     Estimate,
@@ -75,15 +91,19 @@ _ENTITIES: tuple[type[Entity], ...] = (
     Account,
     Attachable,
     Bill,
+    BillPayment,
+    Class,
     CompanyInfo,
     CreditMemo,
     Customer,
+    Department,
     Deposit,
     Employee,
     Estimate,
     Invoice,
     Item,
     Payment,
+    PaymentMethod,
     Preferences,
     Purchase,
     SalesReceipt,
@@ -132,6 +152,11 @@ _ALL_CLASSES: tuple[type[Model], ...] = (
     UnknownLine,
     PaymentLine,
     TxnTaxDetail,
+    TaxRateDetail,
+    TaxRateList,
+    BillPaymentCheck,
+    BillPaymentCreditCard,
+    AccountingInfoPrefs,
     CurrencyPrefs,
     SalesFormsPrefs,
     TaxPrefs,

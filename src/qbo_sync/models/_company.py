@@ -20,6 +20,7 @@ from qbo_sync.models._types import (
 )
 
 __all__ = [
+    "AccountingInfoPrefs",
     "CompanyInfo",
     "CurrencyPrefs",
     "Preferences",
@@ -132,11 +133,38 @@ class TaxPrefs(Model):
 
 
 @attrs.define(kw_only=True, repr=False)
+class AccountingInfoPrefs(Model):
+    """Accounting preferences (XSD ``CompanyAccountingPrefs``): class and location tracking.
+
+    ``track_departments`` turns on departments (``department_terminology``
+    says what the company calls them, usually ``"Location"``);
+    ``class_tracking_per_txn`` / ``class_tracking_per_txn_line`` say whether a
+    class goes on the whole transaction or on each line.
+    """
+
+    use_account_numbers: bool | None = None
+    default_ar_account: Ref | None = attrs.field(default=None, metadata=wire("DefaultARAccount"))
+    default_ap_account: Ref | None = attrs.field(default=None, metadata=wire("DefaultAPAccount"))
+    requires_accounts: bool | None = None
+    track_departments: bool | None = None
+    department_terminology: str | None = None
+    class_tracking_per_txn: bool | None = None
+    class_tracking_per_txn_line: bool | None = None
+    auto_journal_entry_number: bool | None = None
+    first_month_of_fiscal_year: str | None = None
+    tax_year_month: str | None = None
+    tax_form: str | None = None
+    book_close_date: date | None = None
+    customer_terminology: str | None = None
+
+
+@attrs.define(kw_only=True, repr=False)
 class Preferences(Entity):
     """Company preferences; sections not modelled here are kept in ``extra``."""
 
     QBO_NAME: ClassVar[str] = "Preferences"
 
+    accounting_info_prefs: AccountingInfoPrefs | None = None
     sales_forms_prefs: SalesFormsPrefs | None = None
     tax_prefs: TaxPrefs | None = None
     currency_prefs: CurrencyPrefs | None = None

@@ -8,18 +8,24 @@ from typing import ClassVar
 
 import attrs
 
-from qbo_sync.models._base import to_decimal, wire
+from qbo_sync.models._base import Model, to_decimal, wire
 from qbo_sync.models._entity import Entity
 from qbo_sync.models._types import (
+    Address,
     Ref,
 )
 
 __all__ = [
     "Account",
     "Attachable",
+    "Class",
+    "Department",
     "Item",
+    "PaymentMethod",
     "TaxCode",
     "TaxRate",
+    "TaxRateDetail",
+    "TaxRateList",
     "Term",
 ]
 
@@ -117,8 +123,33 @@ class Account(Entity):
 
 
 @attrs.define(kw_only=True, repr=False)
+class TaxRateDetail(Model):
+    """One tax rate of a tax code's rate list (XSD ``TaxRateDetail``)."""
+
+    tax_rate_ref: Ref | None = None
+    tax_type_applicable: str | None = None
+    tax_order: int | None = None
+    tax_on_tax_order: int | None = None
+
+
+@attrs.define(kw_only=True, repr=False)
+class TaxRateList(Model):
+    """The rates a tax code applies to sales, purchases or adjustments."""
+
+    tax_rate_detail: list[TaxRateDetail] | None = None
+    originating_group_id: str | None = attrs.field(
+        default=None, metadata=wire("originatingGroupId")
+    )
+
+
+@attrs.define(kw_only=True, repr=False)
 class TaxCode(Entity):
-    """A sales tax code (read-only through the API)."""
+    """A sales tax code (read-only through the API; created through the tax service).
+
+    ``sales_tax_rate_list`` names the :class:`TaxRate` objects applied to
+    sales, ``purchase_tax_rate_list`` those applied to purchases (VAT/GST
+    companies). US companies also have the pseudo codes ``TAX`` and ``NON``.
+    """
 
     QBO_NAME: ClassVar[str] = "TaxCode"
 
@@ -128,6 +159,9 @@ class TaxCode(Entity):
     hidden: bool | None = None
     taxable: bool | None = None
     tax_group: bool | None = None
+    sales_tax_rate_list: TaxRateList | None = None
+    purchase_tax_rate_list: TaxRateList | None = None
+    adjustment_tax_rate_list: TaxRateList | None = None
     tax_code_config_type: str | None = None
 
 
@@ -146,6 +180,52 @@ class TaxRate(Entity):
     special_tax_type: str | None = None
     display_type: str | None = None
     original_tax_rate: Ref | None = None
+
+
+@attrs.define(kw_only=True, repr=False)
+class Class(Entity):
+    """A class: a user-defined tag on transactions or lines (class tracking).
+
+    Sub-classes name their parent in ``parent_ref``; ``fully_qualified_name``
+    is ``Parent:Child``. Classes cannot be deleted; make them inactive.
+    """
+
+    QBO_NAME: ClassVar[str] = "Class"
+
+    name: str | None = None
+    sub_class: bool | None = None
+    parent_ref: Ref | None = None
+    fully_qualified_name: str | None = None
+    active: bool | None = None
+
+
+@attrs.define(kw_only=True, repr=False)
+class Department(Entity):
+    """A department, shown as "Location" in most companies (location tracking).
+
+    Sub-departments name their parent in ``parent_ref``; ``fully_qualified_name``
+    is ``Parent:Child``. Departments cannot be deleted; make them inactive.
+    """
+
+    QBO_NAME: ClassVar[str] = "Department"
+
+    name: str | None = None
+    sub_department: bool | None = None
+    parent_ref: Ref | None = None
+    fully_qualified_name: str | None = None
+    active: bool | None = None
+    address: Address | None = None
+
+
+@attrs.define(kw_only=True, repr=False)
+class PaymentMethod(Entity):
+    """A payment method (``type`` ``CREDIT_CARD`` or ``NON_CREDIT_CARD``)."""
+
+    QBO_NAME: ClassVar[str] = "PaymentMethod"
+
+    name: str | None = None
+    active: bool | None = None
+    type: str | None = None
 
 
 @attrs.define(kw_only=True, repr=False)

@@ -8,7 +8,7 @@ from typing import ClassVar
 
 import attrs
 
-from qbo_sync.models._base import to_decimal, wire
+from qbo_sync.models._base import Model, to_decimal, wire
 from qbo_sync.models._entity import Entity
 from qbo_sync.models._lines import Line, PaymentLine, TxnTaxDetail
 from qbo_sync.models._types import (
@@ -21,6 +21,9 @@ from qbo_sync.models._types import (
 
 __all__ = [
     "Bill",
+    "BillPayment",
+    "BillPaymentCheck",
+    "BillPaymentCreditCard",
     "CreditMemo",
     "Deposit",
     "Estimate",
@@ -268,3 +271,39 @@ class Bill(_PurchaseByVendor):
         default=None, metadata=wire("IncludeInAnnualTPAR")
     )
     line: list[Line] | None = None
+
+
+@attrs.define(kw_only=True, repr=False)
+class BillPaymentCheck(Model):
+    """How a bill payment by check is paid (XSD ``BillPaymentCheck``)."""
+
+    bank_account_ref: Ref | None = None
+    print_status: str | None = None
+    payee_addr: Address | None = None
+
+
+@attrs.define(kw_only=True, repr=False)
+class BillPaymentCreditCard(Model):
+    """How a bill payment by credit card is paid (XSD ``BillPaymentCreditCard``)."""
+
+    cc_account_ref: Ref | None = attrs.field(default=None, metadata=wire("CCAccountRef"))
+
+
+@attrs.define(kw_only=True, repr=False)
+class BillPayment(Transaction):
+    """A payment to a vendor; each line links the bills (or vendor credits) it pays.
+
+    ``pay_type`` is ``"Check"`` (then ``check_payment.bank_account_ref``) or
+    ``"CreditCard"`` (then ``credit_card_payment.cc_account_ref``).
+    """
+
+    QBO_NAME: ClassVar[str] = "BillPayment"
+
+    vendor_ref: Ref | None = None
+    vendor_addr: Address | None = None
+    ap_account_ref: Ref | None = attrs.field(default=None, metadata=wire("APAccountRef"))
+    pay_type: str | None = None
+    check_payment: BillPaymentCheck | None = None
+    credit_card_payment: BillPaymentCreditCard | None = None
+    total_amt: Decimal | None = attrs.field(default=None, converter=to_decimal)
+    line: list[PaymentLine] | None = None
