@@ -10,19 +10,29 @@ rather than being refused.
 :class:`Pacer` is the interface; :class:`RealmPacer` is the in-process
 implementation. Several processes sharing one realm need a shared pacer
 (for example on Redis) implementing the same protocol.
+
+``Pacer.slot`` blocks the calling thread, which an event loop must never do.
+A pacer that can also *ask* without waiting implements
+:class:`PollingPacer` (``try_acquire`` returns how long to wait instead of
+sleeping; both bundled pacers do), and :func:`async_slot` drives it with
+:func:`asyncio.sleep`. Pacers doing network I/O (``blocking_io = True``,
+e.g. :class:`~qbo_sync.http.RedisPacer`) are asked from a worker thread
+(:func:`asyncio.to_thread`); a pacer with only ``slot`` is entered in a
+worker thread.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import AbstractContextManager
-from typing import Protocol, runtime_checkable
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
-__all__ = ["Pacer", "RealmPacer"]
+__all__ = ["Pacer", "PollingPacer", "RealmPacer", "async_slot"]
 
 
 @runtime_checkable
@@ -39,6 +49,27 @@ class Pacer(Protocol):
 
     def note_throttled(self, realm_id: str, retry_after: float | None) -> None:
         """QBO throttled ``realm_id``: hold every caller for that realm back."""
+        ...
+
+
+@runtime_checkable
+class PollingPacer(Protocol):
+    """A pacer that can be asked for a slot without waiting (for asyncio callers).
+
+    A pacer doing network I/O in these methods sets a class attribute
+    ``blocking_io = True`` so :func:`async_slot` calls them in a worker thread.
+    """
+
+    def try_acquire(self, realm_id: str, *, batch: bool = False) -> float:
+        """Take a slot now if the budget allows (return 0), else return seconds to wait.
+
+        Never sleeps; after a positive answer nothing is held, and the caller
+        asks again once that time has passed.
+        """
+        ...
+
+    def release(self, realm_id: str) -> None:
+        """Give back a slot taken by :meth:`try_acquire`."""
         ...
 
 
@@ -98,7 +129,12 @@ class RealmPacer:
             when QBO did not say (seconds).
         clock: Monotonic clock in seconds (inject a virtual one in tests).
         sleep: Sleeps for the given seconds (inject with the clock).
+        poll_interval: What :meth:`try_acquire` asks to wait when only the
+            in-flight limit is full (seconds).
     """
+
+    #: Its methods only touch memory, so asyncio callers use them inline.
+    blocking_io: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -110,6 +146,7 @@ class RealmPacer:
         throttle_pause: float = 10.0,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        poll_interval: float = 0.01,
     ) -> None:
         self.per_minute: int | None
         self.batch_per_minute: int | None
@@ -119,6 +156,9 @@ class RealmPacer:
         set_budget(self, per_minute=per_minute, batch_per_minute=batch_per_minute,
                    per_second=per_second, max_in_flight=max_in_flight,
                    throttle_pause=throttle_pause)
+        if poll_interval <= 0:
+            raise ValueError(f"RealmPacer: poll_interval must be > 0, got {poll_interval!r}")
+        self.poll_interval = poll_interval
         self._clock = clock
         self._sleep = sleep
         self._realms: dict[str, _Realm] = {}
@@ -150,6 +190,19 @@ class RealmPacer:
             waits.append(realm.batches[-self.batch_per_minute] + 60.0 - now)
         return max(0.0, *waits)
 
+    def _take(self, realm: _Realm, batch: bool) -> tuple[float, float]:
+        """Under the lock: (0, now) after taking a slot, else (seconds to wait, now)."""
+        now = self._clock()
+        delay = self._wait_needed(realm, now, batch)
+        if delay <= 0:
+            realm.minute.append(now)
+            realm.second.append(now)
+            if batch:
+                realm.batches.append(now)
+            realm.in_flight += 1
+            return 0.0, now
+        return delay, now
+
     def acquire(self, realm_id: str, *, batch: bool = False) -> float:
         """Wait for a slot and take it; pair with :meth:`release`.
 
@@ -165,16 +218,28 @@ class RealmPacer:
                 realm = self._realms.setdefault(realm_id, _Realm())
                 while self.max_in_flight is not None and realm.in_flight >= self.max_in_flight:
                     self._cond.wait()
-                now = self._clock()
-                delay = self._wait_needed(realm, now, batch)
+                delay, now = self._take(realm, batch)
                 if delay <= 0:
-                    realm.minute.append(now)
-                    realm.second.append(now)
-                    if batch:
-                        realm.batches.append(now)
-                    realm.in_flight += 1
                     return now
             self._sleep(delay)
+
+    def try_acquire(self, realm_id: str, *, batch: bool = False) -> float:
+        """Take a slot if the budget allows it now; never waits.
+
+        Args:
+            realm_id: The QBO company.
+            batch: Whether this is a batch request.
+
+        Returns:
+            ``0.0`` when the slot was taken (pair with :meth:`release`), else
+            the seconds to wait before asking again (``poll_interval`` when
+            only the in-flight limit is full).
+        """
+        with self._cond:
+            realm = self._realms.setdefault(realm_id, _Realm())
+            if self.max_in_flight is not None and realm.in_flight >= self.max_in_flight:
+                return self.poll_interval
+            return self._take(realm, batch)[0]
 
     def release(self, realm_id: str) -> None:
         """Give back a slot taken by :meth:`acquire`."""
@@ -216,3 +281,74 @@ class RealmPacer:
         with self._cond:
             realm = self._realms.get(realm_id)
             return realm.in_flight if realm else 0
+
+
+async def _offloaded(fn: Callable[[], Any], undo: Callable[[Any], object]) -> Any:
+    """Run blocking ``fn`` in a thread; if the caller is cancelled meanwhile, undo its result."""
+    future = asyncio.ensure_future(asyncio.to_thread(fn))
+    try:
+        return await asyncio.shield(future)
+    except asyncio.CancelledError:
+        # The thread runs on and may still take a slot: give it back when it does.
+        future.add_done_callback(
+            lambda f: undo(f.result()) if not f.cancelled() and f.exception() is None else None
+        )
+        raise
+
+
+@contextlib.asynccontextmanager
+async def async_slot(
+    pacer: Pacer,
+    realm_id: str,
+    *,
+    batch: bool = False,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+) -> AsyncIterator[None]:
+    """Hold a request slot for ``realm_id`` without blocking the event loop.
+
+    A :class:`PollingPacer` is asked with ``try_acquire`` and each wait is
+    awaited with ``sleep``; when the pacer says ``blocking_io`` (Redis), each
+    ask and the release run in a worker thread (:func:`asyncio.to_thread`).
+    Any other :class:`Pacer` has its blocking ``slot()`` entered and left in
+    a worker thread. A slot a thread took after the caller was cancelled is
+    given back.
+
+    Args:
+        pacer: The realm's pacer.
+        realm_id: The QBO company.
+        batch: Whether this is a batch request.
+        sleep: Awaited with each wait (inject a fake in tests).
+    """
+    if isinstance(pacer, PollingPacer):
+        polling: PollingPacer = pacer
+        offload = bool(getattr(pacer, "blocking_io", True))
+
+        def ask() -> float:
+            return polling.try_acquire(realm_id, batch=batch)
+
+        def undo(wait: Any) -> None:
+            if wait <= 0:
+                polling.release(realm_id)
+
+        while True:
+            wait = await _offloaded(ask, undo) if offload else ask()
+            if wait <= 0:
+                break
+            await sleep(wait)
+        try:
+            yield
+        finally:
+            if offload:
+                await asyncio.shield(asyncio.to_thread(polling.release, realm_id))
+            else:
+                polling.release(realm_id)
+        return
+    manager = pacer.slot(realm_id, batch=batch)
+    await _offloaded(manager.__enter__, lambda _: manager.__exit__(None, None, None))
+    try:
+        yield
+    except BaseException as exc:
+        if not await asyncio.to_thread(manager.__exit__, type(exc), exc, exc.__traceback__):
+            raise
+    else:
+        await asyncio.to_thread(manager.__exit__, None, None, None)

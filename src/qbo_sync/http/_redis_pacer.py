@@ -25,7 +25,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from qbo_sync.http._pacing import set_budget
 
@@ -114,7 +114,16 @@ class RedisPacer:
             when QBO did not say (seconds).
         clock: Clock in seconds, agreeing across every sharing process.
         sleep: Sleeps for the given seconds (inject with the clock).
+
+    For asyncio, :meth:`try_acquire` asks Redis once without sleeping; as
+    each call is a blocking Redis round trip (``blocking_io``),
+    :func:`~qbo_sync.http.async_slot` runs it, and :meth:`release`, in a
+    worker thread with :func:`asyncio.to_thread` and awaits the waits with
+    :func:`asyncio.sleep`.
     """
+
+    #: Every method is a Redis round trip: asyncio callers run them in a thread.
+    blocking_io: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -212,6 +221,41 @@ class RedisPacer:
         with self._lock:
             self._held.setdefault(realm_id, []).append(token)
         return now
+
+    def try_acquire(self, realm_id: str, *, batch: bool = False) -> float:
+        """Take a slot if the shared budget allows it now; never sleeps.
+
+        One Redis round trip (blocking: call it from a worker thread in
+        asyncio code, as :func:`~qbo_sync.http.async_slot` does).
+
+        Args:
+            realm_id: The QBO company.
+            batch: Whether this is a batch request.
+
+        Returns:
+            ``0.0`` when the slot was taken (pair with :meth:`release`), else
+            the seconds to wait before asking again.
+        """
+        token = uuid.uuid4().hex
+        now = self._clock()
+        args: list[str | int] = [
+            _num(now),
+            self.per_minute or 0,
+            self.per_second or 0,
+            self.batch_per_minute or 0,
+            self.max_in_flight or 0,
+            1 if batch else 0,
+            token,
+            _num(now + self.lease),
+            self._ttl_ms,
+            _num(self.poll_interval),
+        ]
+        delay = float(self._acquire(keys=self._keys(realm_id), args=args))
+        if delay > 0:
+            return delay
+        with self._lock:
+            self._held.setdefault(realm_id, []).append(token)
+        return 0.0
 
     def release(self, realm_id: str) -> None:
         """Give back a slot this instance took with :meth:`acquire`."""

@@ -1,5 +1,10 @@
 """Retries with backoff, built on tenacity.
 
+Decide once, loop twice: :meth:`RetryPolicy.next_wait` is the one pure step
+that decides, after a failed attempt, whether to retry and how long to wait
+first. :meth:`RetryPolicy.call` (threads) and :meth:`RetryPolicy.acall`
+(asyncio) only drive that step, each with its own sleep.
+
 One predicate (:meth:`RetryPolicy.is_retryable`) decides what is retried:
 
 - :class:`~qbo_sync.errors.TransportError` (the request got no answer);
@@ -16,20 +21,21 @@ only because the client fixes the ``requestid`` before the first attempt.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import contextvars
 import logging
 import random
 import time
-from collections.abc import Callable, Iterator
-from typing import TypeVar
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Any, TypeVar
 
 import attrs
 import tenacity
 
 from qbo_sync.errors import QBOError, ServerError, ThrottledError, TransportError
 
-__all__ = ["RetryEvent", "RetryPolicy", "backoff_disabled", "disable_backoff"]
+__all__ = ["RetryEvent", "RetryPolicy", "RetryState", "backoff_disabled", "disable_backoff"]
 
 T = TypeVar("T")
 
@@ -75,6 +81,21 @@ class RetryEvent:
     error: QBOError
 
 
+@attrs.define
+class RetryState:
+    """What one call's failed attempts so far add up to (fed to :meth:`RetryPolicy.next_wait`).
+
+    Attributes:
+        attempts: Attempts that failed so far.
+        http_500: Of those, HTTP 500s that were retried.
+        throttles: Of those, throttles (the throttle backoff doubles with each).
+    """
+
+    attempts: int = 0
+    http_500: int = 0
+    throttles: int = 0
+
+
 def _positive(_: object, attribute: attrs.Attribute[float], value: float) -> None:
     if value < 0:
         raise ValueError(f"RetryPolicy.{attribute.name} must be >= 0, got {value!r}")
@@ -101,6 +122,8 @@ class RetryPolicy:
         max_retry_after: A server ``Retry-After`` above this is clamped to it.
         jitter: Fraction of randomness added to delays (0 disables it).
         sleep: Called with the delay in seconds (inject a fake in tests).
+        async_sleep: Awaited with the delay by :meth:`acall` (default
+            :func:`asyncio.sleep`; inject a fake in tests).
         rng: Source of jitter (inject a seeded one for reproducible delays).
     """
 
@@ -113,6 +136,9 @@ class RetryPolicy:
     max_retry_after: float = attrs.field(default=300.0, validator=_positive)
     jitter: float = attrs.field(default=0.1, validator=_positive)
     sleep: Callable[[float], None] = attrs.field(default=time.sleep, repr=False)
+    async_sleep: Callable[[float], Awaitable[None]] = attrs.field(
+        default=asyncio.sleep, repr=False
+    )
     rng: random.Random = attrs.field(factory=random.Random, repr=False)
 
     def is_retryable(self, error: BaseException, *, http_500_retries: int = 0) -> bool:
@@ -160,6 +186,81 @@ class RetryPolicy:
         # Equal jitter: never less than half the step, never above the cap.
         return min(self.max_delay, base / 2 + self.rng.random() * base / 2)
 
+    def next_wait(self, state: RetryState, error: BaseException) -> float | None:
+        """The one retry step: after a failed attempt, retry (after how long) or give up?
+
+        Pure apart from the jitter drawn from ``rng``; both retry loops drive it.
+
+        Args:
+            state: This call's state; updated with the failure.
+            error: What the attempt raised.
+
+        Returns:
+            Seconds to wait before the next attempt (0 inside
+            :func:`disable_backoff`), or ``None`` to give up and raise ``error``:
+            it is not retryable, or the attempts are spent.
+        """
+        state.attempts += 1
+        if not self.is_retryable(error, http_500_retries=state.http_500):
+            return None
+        if isinstance(error, ServerError) and error.status == 500:
+            state.http_500 += 1
+        if isinstance(error, ThrottledError):
+            state.throttles += 1
+        if state.attempts >= self.max_attempts:
+            return None
+        if backoff_disabled():
+            return 0.0
+        return self.delay_for(error, attempt=state.attempts, throttles=max(1, state.throttles))
+
+    def _announce(
+        self, state: RetryState, delay: float, error: BaseException | None,
+        on_retry: Callable[[RetryEvent], None] | None,
+    ) -> None:
+        assert isinstance(error, QBOError)
+        _log.info(
+            "retrying after %s (attempt %d of %d, code=%s, status=%s, intuit_tid=%s) in %.2fs",
+            type(error).__name__,
+            state.attempts,
+            self.max_attempts,
+            error.code,
+            error.status,
+            error.intuit_tid,
+            delay,
+        )
+        if on_retry is not None:
+            on_retry(RetryEvent(attempt=state.attempts, delay=delay, error=error))
+
+    def _tenacity_options(
+        self, on_retry: Callable[[RetryEvent], None] | None
+    ) -> dict[str, Any]:
+        # tenacity runs the loop; every decision is next_wait's.
+        state = RetryState()
+        planned: list[float] = [0.0]
+
+        def retry(call_state: tenacity.RetryCallState) -> bool:
+            outcome = call_state.outcome
+            if outcome is None or not outcome.failed:
+                return False
+            error = outcome.exception()
+            wait = None if error is None else self.next_wait(state, error)
+            if wait is None:
+                return False
+            planned[0] = wait
+            return True
+
+        def before_sleep(call_state: tenacity.RetryCallState) -> None:
+            assert call_state.outcome is not None
+            self._announce(state, planned[0], call_state.outcome.exception(), on_retry)
+
+        return {
+            "stop": tenacity.stop_never,
+            "retry": retry,
+            "wait": lambda _: planned[0],
+            "before_sleep": before_sleep,
+            "reraise": True,
+        }
+
     def call(
         self,
         fn: Callable[[], T],
@@ -181,59 +282,38 @@ class RetryPolicy:
             QBOError: The last error, when it is not retryable or the attempts
                 are spent. Any other exception propagates at once.
         """
-        counts = {"http_500": 0, "throttle": 0}
-
-        def retry(state: tenacity.RetryCallState) -> bool:
-            outcome = state.outcome
-            if outcome is None or not outcome.failed:
-                return False
-            error = outcome.exception()
-            if error is None or not self.is_retryable(error, http_500_retries=counts["http_500"]):
-                return False
-            if isinstance(error, ServerError) and error.status == 500:
-                counts["http_500"] += 1
-            if isinstance(error, ThrottledError):
-                counts["throttle"] += 1
-            return True
-
-        def wait(state: tenacity.RetryCallState) -> float:
-            if backoff_disabled():
-                return 0.0
-            assert state.outcome is not None
-            error = state.outcome.exception()
-            assert error is not None
-            return self.delay_for(
-                error, attempt=state.attempt_number, throttles=max(1, counts["throttle"])
-            )
-
-        def before_sleep(state: tenacity.RetryCallState) -> None:
-            assert state.outcome is not None
-            error = state.outcome.exception()
-            assert isinstance(error, QBOError)
-            delay = state.upcoming_sleep
-            _log.info(
-                "retrying after %s (attempt %d of %d, code=%s, status=%s, intuit_tid=%s) in %.2fs",
-                type(error).__name__,
-                state.attempt_number,
-                self.max_attempts,
-                error.code,
-                error.status,
-                error.intuit_tid,
-                delay,
-            )
-            if on_retry is not None:
-                on_retry(RetryEvent(attempt=state.attempt_number, delay=delay, error=error))
 
         def sleep(seconds: float) -> None:
             if seconds > 0 and not backoff_disabled():
                 self.sleep(seconds)
 
-        retrying = tenacity.Retrying(
-            stop=tenacity.stop_after_attempt(self.max_attempts),
-            retry=retry,
-            wait=wait,
-            sleep=sleep,
-            before_sleep=before_sleep,
-            reraise=True,
-        )
+        retrying = tenacity.Retrying(sleep=sleep, **self._tenacity_options(on_retry))
         return retrying(fn)
+
+    async def acall(
+        self,
+        fn: Callable[[], Awaitable[T]],
+        *,
+        on_retry: Callable[[RetryEvent], None] | None = None,
+    ) -> T:
+        """The asyncio twin of :meth:`call`: same decisions, waits with ``async_sleep``.
+
+        Args:
+            fn: Returns a new awaitable attempt each time it is called.
+            on_retry: Called before each retry (for logging/metrics).
+
+        Returns:
+            What the first successful attempt returned.
+
+        Raises:
+            QBOError: The last error, when it is not retryable or the attempts
+                are spent. Any other exception propagates at once.
+        """
+
+        async def sleep(seconds: float) -> None:
+            if seconds > 0 and not backoff_disabled():
+                await self.async_sleep(seconds)
+
+        retrying = tenacity.AsyncRetrying(sleep=sleep, **self._tenacity_options(on_retry))
+        result: T = await retrying(fn)
+        return result
