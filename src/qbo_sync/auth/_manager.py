@@ -89,6 +89,9 @@ class OAuthManager:
         hard_warning: Report ``EXPIRING_SOON`` this long before the 5-year
             hard expiry.
         lock_timeout: Seconds to wait for another worker's refresh.
+        locks: Where the per-realm refresh lock is held (default: the store);
+            a :class:`~qbo_sync.storage.RedisLockProvider` when the store
+            cannot lock across processes.
         request_hard_expiry: Ask Intuit for ``x_refresh_token_hard_expires_in``.
         timeout: HTTP timeout in seconds for Intuit's endpoints.
         clock: Returns the current aware time (inject a fake clock in tests).
@@ -109,12 +112,14 @@ class OAuthManager:
         rolling_warning: dt.timedelta = ROLLING_WARNING,
         hard_warning: dt.timedelta = HARD_WARNING,
         lock_timeout: float = 60.0,
+        locks: LockProvider | None = None,
         request_hard_expiry: bool = True,
         timeout: float = 30.0,
         clock: Callable[[], dt.datetime] | None = None,
     ) -> None:
         self.config = config if config is not None else OAuthConfig.from_env()
         self._store = store
+        self._locks: LockProvider = locks if locks is not None else store
         self._clock = clock or system_clock
         self._scopes = tuple(scopes)
         self._state_ttl = state_ttl
@@ -136,6 +141,7 @@ class OAuthManager:
             clock=self._clock,
             refresh_skew=refresh_skew,
             lock_timeout=lock_timeout,
+            locks=self._locks,
         )
         self._provider = ManagedTokenProvider(self._refresher)
         self._shared_transport = SharedTransport(transport) if transport is not None else None
@@ -447,7 +453,7 @@ class OAuthManager:
 
     def _retire(self, realm_id: str, *, reason: str) -> tuple[bool, str | None, bool]:
         revoked, revoke_error, deleted = False, None, False
-        with self._store.refresh_lock(realm_id, timeout=self._refresher.lock_timeout):
+        with self._locks.refresh_lock(realm_id, timeout=self._refresher.lock_timeout):
             tokens: TokenSet | None = self._store.get_tokens(realm_id)
             if tokens is not None:
                 try:

@@ -49,6 +49,7 @@ class TokenRefresher:
         clock: Returns the current aware time.
         refresh_skew: Refresh when the access token expires within this.
         lock_timeout: Seconds to wait for the refresh lock.
+        locks: Where the refresh lock is held (default: ``store``).
     """
 
     def __init__(
@@ -59,8 +60,10 @@ class TokenRefresher:
         clock: Callable[[], dt.datetime],
         refresh_skew: dt.timedelta,
         lock_timeout: float,
+        locks: LockProvider | None = None,
     ) -> None:
         self._store = store
+        self._lock_provider: LockProvider = locks if locks is not None else store
         self._intuit = intuit
         self._clock = clock
         self._skew = refresh_skew
@@ -117,7 +120,7 @@ class TokenRefresher:
             TransportError: Intuit did not answer.
             LockTimeoutError: The refresh lock was not acquired in time.
         """
-        with self._local_lock(realm_id), self._store.refresh_lock(
+        with self._local_lock(realm_id), self._lock_provider.refresh_lock(
             realm_id, timeout=self.lock_timeout
         ):
             connection = self._store.get_connection(realm_id)

@@ -6,6 +6,10 @@ default, several processes on one machine) and :class:`SQLAlchemyStore`
 (PostgreSQL and other servers; needs the ``qbo-sync[postgres]`` or
 ``qbo-sync[sqlalchemy]`` extra and is imported lazily, so this package
 imports without SQLAlchemy installed).
+
+:class:`RedisLockProvider` (``qbo-sync[redis]``) holds the run and refresh
+locks in Redis instead of the store, for workers whose store cannot lock
+across processes (``SyncEngine(locks=...)``, ``OAuthManager(locks=...)``).
 """
 
 from __future__ import annotations
@@ -44,6 +48,7 @@ from qbo_sync.storage._records import (
     SyncDirection,
     TokenSet,
 )
+from qbo_sync.storage._redis_lock import RedisLockProvider
 from qbo_sync.storage._sqlite import SQLiteStore
 
 if TYPE_CHECKING:
@@ -67,6 +72,7 @@ __all__ = [
     "OAuthState",
     "OAuthStateStore",
     "RecordFailure",
+    "RedisLockProvider",
     "RunDirection",
     "RunKind",
     "RunRecord",

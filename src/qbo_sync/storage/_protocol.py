@@ -124,18 +124,26 @@ class TokenStore(Protocol):
 
 @runtime_checkable
 class LockProvider(Protocol):
-    """The per-realm refresh lock (single-flight token refresh)."""
+    """Named locks across processes: the refresh lock and the sync run lock.
+
+    Every :class:`Store` is one (its locks live with its data);
+    :class:`~qbo_sync.storage.RedisLockProvider` is one without being a
+    store, passed as ``locks=`` to :class:`~qbo_sync.SyncEngine` and
+    :class:`~qbo_sync.OAuthManager` when the store cannot lock across
+    processes. The OAuth manager locks the realm id (single-flight token
+    refresh); the engine locks ``sync:<realm>`` (one run per realm).
+    """
 
     def refresh_lock(self, realm_id: str, *, timeout: float = 30.0) -> AbstractContextManager[None]:
-        """Hold the refresh lock of ``realm_id`` for the ``with`` block.
+        """Hold the lock named ``realm_id`` for the ``with`` block.
 
-        Mutually exclusive across threads and, for SQLite and SQLAlchemy,
-        across processes. Not re-entrant. Token CAS stays the correctness
-        guarantee; the lock stops parallel refreshes (a known cause of
-        ``invalid_grant``).
+        Mutually exclusive across threads and, for SQLite, SQLAlchemy and
+        Redis, across processes. Not re-entrant. Token CAS stays the
+        correctness guarantee; the lock stops parallel refreshes (a known
+        cause of ``invalid_grant``) and overlapping runs.
 
         Args:
-            realm_id: The QBO company.
+            realm_id: The lock's name: a realm id, or ``sync:<realm>``.
             timeout: Seconds to wait for the lock.
 
         Raises:

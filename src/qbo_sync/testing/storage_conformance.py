@@ -21,6 +21,11 @@ multi-process tests are then skipped, with that reason.
 
 The tests use fresh random realm and tenant ids, so a factory may point at a
 store that already holds data (one schema per test module is enough).
+
+:class:`LockConformance` is the lock part alone, for a
+:class:`~qbo_sync.storage.LockProvider` that is not a store (such as
+:class:`~qbo_sync.storage.RedisLockProvider`): override ``lock_factory``
+the same way. :class:`StorageConformance` includes it.
 """
 
 # Token-looking strings here are fake test values, not credentials.
@@ -53,6 +58,7 @@ from qbo_sync.storage import (
     EntitySettings,
     LinkCounts,
     LinkStatus,
+    LockProvider,
     OAuthState,
     RecordFailure,
     RunRecord,
@@ -65,6 +71,8 @@ from qbo_sync.storage import (
 __all__ = [
     "POSTGRES_URL_ENV",
     "REQUIRE_POSTGRES_ENV",
+    "LockConformance",
+    "LockFactory",
     "StorageConformance",
     "StoreFactory",
     "fresh_postgres_schema",
@@ -72,6 +80,13 @@ __all__ = [
 ]
 
 StoreFactory = Callable[[], Store]
+LockFactory = Callable[[], LockProvider]
+
+
+def _close(opened: object) -> None:
+    close = getattr(opened, "close", None)
+    if close is not None:
+        close()
 
 
 def sample_tokens(tag: str) -> TokenSet:
@@ -87,23 +102,23 @@ def sample_tokens(tag: str) -> TokenSet:
 
 
 def counter_worker(
-    factory: StoreFactory, barrier: Any, counter: str, realm_id: str, rounds: int
+    factory: LockFactory, barrier: Any, counter: str, realm_id: str, rounds: int
 ) -> None:
     """Increment the number in file ``counter`` ``rounds`` times under the refresh lock.
 
     The read-pause-write is deliberately racy: only the lock keeps updates.
     """
-    store = factory()
+    locks = factory()
     path = Path(counter)
     try:
         barrier.wait(timeout=60)
         for _ in range(rounds):
-            with store.refresh_lock(realm_id, timeout=60):
+            with locks.refresh_lock(realm_id, timeout=60):
                 value = int(path.read_text())
                 time.sleep(0.001)
                 path.write_text(str(value + 1))
     finally:
-        store.close()
+        _close(locks)
 
 
 def cas_worker(  # noqa: PLR0917 - spawn passes Process args positionally
@@ -229,11 +244,120 @@ def fresh_postgres_schema(url: str) -> Iterator[str]:
             engine.dispose()
 
 
-class StorageConformance:
-    """The storage contract as pytest tests; subclass and provide ``store_factory``."""
+class LockConformance:
+    """The ``LockProvider`` contract as pytest tests; subclass and provide ``lock_factory``."""
 
-    #: Whether the backend is shared between processes (multi-process tests run).
+    #: Whether the locks hold between processes (multi-process tests run).
     multiprocess: ClassVar[bool] = True
+
+    @pytest.fixture
+    def lock_factory(self) -> LockFactory:
+        """Override: a picklable zero-argument callable opening the lock provider."""
+        pytest.fail("override the lock_factory fixture in your LockConformance subclass")
+
+    @pytest.fixture
+    def locks(self, lock_factory: LockFactory) -> Iterator[LockProvider]:
+        """One open provider, closed (when it can be) after the test."""
+        opened = lock_factory()
+        yield opened
+        _close(opened)
+
+    def _need_processes(self) -> None:
+        if not self.multiprocess:
+            pytest.skip("this backend lives in one process; multi-process tests do not apply")
+
+    def test_refresh_lock_excludes_other_holders(self, locks: LockProvider) -> None:
+        """While held, another thread times out; other realms stay free; release frees it."""
+        realm = _realm()
+        outcomes: list[str] = []
+
+        def try_lock(target: str) -> None:
+            try:
+                with locks.refresh_lock(target, timeout=0):
+                    outcomes.append("acquired")
+            except LockTimeoutError:
+                outcomes.append("timeout")
+
+        with locks.refresh_lock(realm, timeout=5):
+            for target in (realm, _realm()):
+                thread = threading.Thread(target=try_lock, args=(target,))
+                thread.start()
+                thread.join()
+        try_lock(realm)
+        assert outcomes == ["timeout", "acquired", "acquired"]
+
+    def test_refresh_lock_waits_about_its_timeout(self, locks: LockProvider) -> None:
+        """A held lock makes another thread wait its whole timeout, then raise LockTimeoutError."""
+        realm = _realm()
+        waited: list[float] = []
+
+        def wait() -> None:
+            started = time.monotonic()
+            with pytest.raises(LockTimeoutError), locks.refresh_lock(realm, timeout=0.3):
+                pass
+            waited.append(time.monotonic() - started)
+
+        with locks.refresh_lock(realm, timeout=5):
+            thread = threading.Thread(target=wait)
+            thread.start()
+            thread.join(10)
+        assert len(waited) == 1
+        assert 0.25 <= waited[0] < 5, waited
+
+    def test_refresh_lock_waiter_gets_it_on_release(self, locks: LockProvider) -> None:
+        """A thread waiting for a held lock takes it soon after the holder lets go."""
+        realm = _realm()
+        got: list[float] = []
+        asking = threading.Event()
+
+        def wait() -> None:
+            asking.set()
+            with locks.refresh_lock(realm, timeout=10):
+                got.append(time.monotonic())
+
+        with locks.refresh_lock(realm, timeout=5):
+            thread = threading.Thread(target=wait)
+            thread.start()
+            asking.wait(5)
+            time.sleep(0.2)
+            assert got == []  # still held
+            released = time.monotonic()
+        thread.join(10)
+        assert len(got) == 1
+        assert 0 <= got[0] - released < 2
+
+    def test_refresh_lock_between_threads_loses_no_update(self, locks: LockProvider) -> None:
+        """Threads incrementing a racy counter under the lock lose no increment."""
+        realm = _realm()
+        counter = [0]
+
+        def work() -> None:
+            for _ in range(15):
+                with locks.refresh_lock(realm, timeout=60):
+                    value = counter[0]
+                    time.sleep(0)
+                    counter[0] = value + 1
+
+        threads = [threading.Thread(target=work) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert counter[0] == 60
+
+    def test_refresh_lock_across_processes(
+        self, locks: LockProvider, lock_factory: LockFactory, tmp_path: Path
+    ) -> None:
+        """Spawned processes incrementing a file counter under the lock lose no update."""
+        self._need_processes()
+        realm, counter = _realm(), tmp_path / "counter"
+        counter.write_text("0")
+        _spawn(counter_worker, [(lock_factory, str(counter), realm, 15) for _ in range(3)])
+        assert counter.read_text() == "45"
+
+
+class StorageConformance(LockConformance):
+    """The storage contract as pytest tests; subclass and provide ``store_factory``."""
 
     @pytest.fixture
     def store_factory(self) -> StoreFactory:
@@ -247,9 +371,15 @@ class StorageConformance:
         yield opened
         opened.close()
 
-    def _need_processes(self) -> None:
-        if not self.multiprocess:
-            pytest.skip("this backend lives in one process; multi-process tests do not apply")
+    @pytest.fixture
+    def lock_factory(self, store_factory: StoreFactory) -> LockFactory:
+        """A store is its own lock provider."""
+        return store_factory
+
+    @pytest.fixture
+    def locks(self, store: Store) -> LockProvider:
+        """The store under test, as the lock provider."""
+        return store
 
     # contract ----------------------------------------------------------------
 
@@ -424,47 +554,6 @@ class StorageConformance:
         found = store.get_tokens(realm)
         assert found is not None
         assert (found.version, found.access_token) == (2, f"access-{wins[0]}")
-
-    # refresh lock ------------------------------------------------------------
-
-    def test_refresh_lock_excludes_other_holders(self, store: Store) -> None:
-        """While held, another thread times out; other realms stay free; release frees it."""
-        realm = _realm()
-        outcomes: list[str] = []
-
-        def try_lock(target: str) -> None:
-            try:
-                with store.refresh_lock(target, timeout=0):
-                    outcomes.append("acquired")
-            except LockTimeoutError:
-                outcomes.append("timeout")
-
-        with store.refresh_lock(realm, timeout=5):
-            for target in (realm, _realm()):
-                thread = threading.Thread(target=try_lock, args=(target,))
-                thread.start()
-                thread.join()
-        try_lock(realm)
-        assert outcomes == ["timeout", "acquired", "acquired"]
-
-    def test_refresh_lock_between_threads_loses_no_update(self, store: Store) -> None:
-        """Threads incrementing a racy counter under the lock lose no increment."""
-        realm = _realm()
-        counter = [0]
-
-        def work() -> None:
-            for _ in range(15):
-                with store.refresh_lock(realm, timeout=60):
-                    value = counter[0]
-                    time.sleep(0)
-                    counter[0] = value + 1
-
-        threads = [threading.Thread(target=work) for _ in range(4)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        assert counter[0] == 60
 
     # links -------------------------------------------------------------------
 
@@ -716,16 +805,6 @@ class StorageConformance:
         assert [g for g in got if g is not None] == [state]
 
     # multi-process ---------------------------------------------------------------
-
-    def test_refresh_lock_across_processes(
-        self, store: Store, store_factory: StoreFactory, tmp_path: Path
-    ) -> None:
-        """Spawned processes incrementing a file counter under the lock lose no update."""
-        self._need_processes()
-        realm, counter = _realm(), tmp_path / "counter"
-        counter.write_text("0")
-        _spawn(counter_worker, [(store_factory, str(counter), realm, 15) for _ in range(3)])
-        assert counter.read_text() == "45"
 
     def test_token_cas_across_processes(
         self, store: Store, store_factory: StoreFactory, tmp_path: Path
