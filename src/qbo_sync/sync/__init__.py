@@ -20,6 +20,7 @@ from qbo_sync.sync._plan import NEW_ID, PlanContext, PlannedWrite, plan_entity
 from qbo_sync.sync._policy import FieldPolicy
 from qbo_sync.sync._pushrun import DEFAULT_ITEM_ID
 from qbo_sync.sync._report import Action, RecordOutcome, SyncReport
+from qbo_sync.sync._schedule import DuePlan, DueRealm, ScheduleStore, due_realms
 from qbo_sync.sync._source import MemorySource
 
 __all__ = [
@@ -30,6 +31,8 @@ __all__ = [
     "Change",
     "ChangeKind",
     "ChangeSink",
+    "DuePlan",
+    "DueRealm",
     "FieldPolicy",
     "InvoicePayment",
     "MemorySource",
@@ -38,7 +41,9 @@ __all__ = [
     "Progress",
     "RecordOutcome",
     "RecordSource",
+    "ScheduleStore",
     "SyncEngine",
     "SyncReport",
+    "due_realms",
     "plan_entity",
 ]
