@@ -14,11 +14,15 @@ from typing import Any
 
 from qbo_sync.testing._fake._entities import BY_NAME, EntitySpec
 
-__all__ = ["RealmIndex"]
+__all__ = ["BALANCE_SOURCES", "LINK_TARGETS", "PAYER", "RealmIndex"]
 
 #: Transactions whose CustomerRef feeds a customer's Balance.
 BALANCE_SOURCES = ("Invoice", "CreditMemo", "Payment")
-_LINK_TARGETS = ("Invoice", "CreditMemo")
+#: What each kind of payment applies to: customer payments pay invoices (and
+#: use credit memos), bill payments pay bills.
+LINK_TARGETS = {"Payment": ("Invoice", "CreditMemo"), "BillPayment": ("Bill",)}
+#: The payment entity that links each target.
+PAYER = {target: payer for payer, targets in LINK_TARGETS.items() for target in targets}
 
 _Ids = dict[str, None]  # an insertion-ordered set of ids
 
@@ -41,13 +45,14 @@ def _ref(data: dict[str, Any], key: str) -> str | None:
     return None
 
 
-def _links(data: dict[str, Any]) -> set[tuple[str, str]]:
+def _links(entity: str, data: dict[str, Any]) -> set[tuple[str, str]]:
+    targets = LINK_TARGETS.get(entity, ())
     found: set[tuple[str, str]] = set()
     for line in data.get("Line", []) or []:
         if not isinstance(line, dict):
             continue
         for link in line.get("LinkedTxn", []) or []:
-            if isinstance(link, dict) and link.get("TxnType") in _LINK_TARGETS:
+            if isinstance(link, dict) and link.get("TxnType") in targets:
                 found.add((str(link["TxnType"]), str(link.get("TxnId"))))
     return found
 
@@ -64,7 +69,8 @@ class RealmIndex:
       (deleted objects included, as the next automatic number counts them);
     - customer links: (entity, customer id) -> transactions naming the customer;
     - sub-customers: parent id -> child ids;
-    - payment links: (Invoice|CreditMemo, id) -> payments applied to it;
+    - payment links: (Invoice|CreditMemo, id) -> payments applied to it,
+      (Bill, id) -> bill payments applied to it;
     - id order: per entity, whether ids were stored in increasing numeric order.
     """
 
@@ -107,9 +113,8 @@ class RealmIndex:
         parent = _ref(data, "ParentRef")
         if parent is not None and entity == "Customer":
             self._children.setdefault(parent, {})[obj_id] = None
-        if entity == "Payment":
-            for target in _links(data):
-                self._payments.setdefault(target, {})[obj_id] = None
+        for target in _links(entity, data):
+            self._payments.setdefault(target, {})[obj_id] = None
 
     def remove(self, spec: EntitySpec, data: dict[str, Any], *, deleting: bool = False) -> None:
         """Forget a version of an object (the inverse of :meth:`add`).
@@ -140,9 +145,8 @@ class RealmIndex:
         parent = _ref(data, "ParentRef")
         if parent is not None and entity == "Customer":
             _discard(self._children, parent, obj_id)
-        if entity == "Payment":
-            for target in _links(data):
-                _discard(self._payments, target, obj_id)
+        for target in _links(entity, data):
+            _discard(self._payments, target, obj_id)
 
     # -- lookups -------------------------------------------------------------------
 
@@ -179,7 +183,7 @@ class RealmIndex:
         return _by_id(self._children.get(customer_id, {}))
 
     def payments(self, entity: str, obj_id: str) -> list[str]:
-        """Ids of live payments linking ``entity`` ``obj_id``, in id order."""
+        """Ids of live payments (bill payments for a Bill) linking ``entity`` ``obj_id``."""
         return _by_id(self._payments.get((entity, obj_id), {}))
 
     def id_ordered(self, entity: str) -> bool:

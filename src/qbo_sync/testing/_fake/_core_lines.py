@@ -18,7 +18,7 @@ from qbo_sync.testing._fake._core_values import (
     opt_decimal,
 )
 from qbo_sync.testing._fake._core_view import RealmView, parse_date, resolve_ref
-from qbo_sync.testing._fake._entities import TAX_PSEUDO, EntitySpec, Ref
+from qbo_sync.testing._fake._entities import CLASS_REF, TAX_PSEUDO, EntitySpec, Ref
 
 __all__ = ["payment_lines", "plain_lines", "sales_lines", "sales_subtotal"]
 
@@ -33,6 +33,15 @@ _EXPENSE_TYPES = ("AccountBasedExpenseLineDetail", "ItemBasedExpenseLineDetail")
 _LINKABLE = ("Invoice", "CreditMemo")
 _ITEM_REF = Ref("ItemRef", ("Item",))
 _TAX_CODE_REF = Ref("TaxCodeRef", ("TaxCode",), TAX_PSEUDO)
+_CUSTOMER_REF = Ref("CustomerRef", ("Customer",))
+
+
+def _line_class(view: RealmView, detail: dict[str, Any], element: str) -> None:
+    # UNCERTAIN: whether QBO ignores or refuses a ClassRef when the company's
+    # class tracking (Preferences.AccountingInfoPrefs) is off is not documented;
+    # the fake checks the class exists and stores it either way.
+    if detail.get("ClassRef") is not None:
+        resolve_ref(view, detail, CLASS_REF, f"{element}.ClassRef")
 
 
 def _line_ids(lines: Iterable[dict[str, Any]], old: dict[str, Any] | None) -> None:
@@ -104,6 +113,7 @@ def sales_lines(
     for line in lines:
         if line["DetailType"] == "DiscountLineDetail":
             detail = as_dict(line.setdefault("DiscountLineDetail", {}), "Line.DiscountLineDetail")
+            _line_class(view, detail, "Line.DiscountLineDetail")
             percent = opt_decimal(
                 detail, "DiscountPercent", "Line.DiscountLineDetail.DiscountPercent"
             )
@@ -179,6 +189,7 @@ def _sales_item(view: RealmView, line: dict[str, Any]) -> Decimal:
             detail["ItemRef"] = {"value": item["Id"], "name": item.get("Name")}
     if detail.get("ItemRef") is not None:
         resolve_ref(view, detail, _ITEM_REF, f"{element}.ItemRef")
+    _line_class(view, detail, element)
     if detail.get("TaxCodeRef") is None:
         detail["TaxCodeRef"] = {"value": "NON"}
     else:
@@ -227,6 +238,10 @@ def plain_lines(
                 raise faults.required(f"Line.{kind}.{target}")
             entity = "Account" if target == "AccountRef" else "Item"
             resolve_ref(view, detail, Ref(target, (entity,)), f"Line.{kind}.{target}")
+            _line_class(view, detail, f"Line.{kind}")
+            for ref in (_TAX_CODE_REF, _CUSTOMER_REF):
+                if detail.get(ref.key) is not None:
+                    resolve_ref(view, detail, ref, f"Line.{kind}.{ref.key}")
             line[kind] = detail
         elif kind == "DepositLineDetail" or "DepositLineDetail" in line:
             line["DetailType"] = "DepositLineDetail"
@@ -238,6 +253,7 @@ def plain_lines(
                     Ref("AccountRef", ("Account",)),
                     "Line.DepositLineDetail.AccountRef",
                 )
+            _line_class(view, detail, "Line.DepositLineDetail")
             line["DepositLineDetail"] = detail
         elif line.get("LinkedTxn") is None:
             raise faults.required("Line.DepositLineDetail")

@@ -10,7 +10,7 @@ from typing import Any
 import attrs
 
 from qbo_sync.testing._fake import _core_faults as faults
-from qbo_sync.testing._fake._core_index import BALANCE_SOURCES, RealmIndex
+from qbo_sync.testing._fake._core_index import BALANCE_SOURCES, LINK_TARGETS, PAYER, RealmIndex
 from qbo_sync.testing._fake._core_lines import sales_subtotal
 from qbo_sync.testing._fake._core_rules import normalize
 from qbo_sync.testing._fake._core_schema import KNOWN_FIELDS
@@ -68,6 +68,9 @@ class Realm:
         self.index = RealmIndex()
         #: Sorted query matches by query shape, valid for one :attr:`generation`.
         self.query_cache: dict[Any, tuple[Any, list[dict[str, Any]]]] = {}
+        #: The percent the fake's automated sales tax charges on taxable lines
+        #: (a fake simplification: real AST looks rates up from addresses).
+        self.ast_rate = ZERO
 
     @property
     def generation(self) -> tuple[int, int, int]:
@@ -123,6 +126,24 @@ class Realm:
         """``Preferences.CurrencyPrefs.MultiCurrencyEnabled``."""
         prefs = self.live("Preferences", "1") or {}
         return prefs.get("CurrencyPrefs", {}).get("MultiCurrencyEnabled") is True
+
+    def payables_account(self) -> dict[str, Any] | None:
+        """The ``Accounts Payable (A/P)`` account, if the company has it."""
+        return self._find("Account", "AccountSubType", "AccountsPayable")
+
+    def country(self) -> str:
+        """``CompanyInfo.Country`` (``US`` when unset)."""
+        info = self.live("CompanyInfo", "1") or {}
+        country = info.get("Country")
+        return country if isinstance(country, str) and country else "US"
+
+    def preferences(self) -> dict[str, Any]:
+        """The company's Preferences object."""
+        return self.live("Preferences", "1") or {}
+
+    def automated_sales_tax_rate(self) -> Decimal:
+        """The percent the fake's automated sales tax charges (see :attr:`ast_rate`)."""
+        return self.ast_rate
 
     def custom_txn_numbers(self) -> bool:
         """``Preferences.SalesFormsPrefs.CustomTxnNumbers``."""
@@ -293,7 +314,7 @@ class Realm:
             raise faults.unsupported(f"delete on {spec.name} (make it inactive instead)")
         record = self._current(spec, as_dict(body, spec.name))
         data = record.data
-        if spec.name in ("Invoice", "CreditMemo") and self._payments_linking(spec.name, data["Id"]):
+        if spec.name in PAYER and self._payments_linking(spec.name, data["Id"]):
             raise faults.business(
                 f"{spec.name} {data['Id']} has payments linked to it; unlink them first"
             )
@@ -402,7 +423,7 @@ class Realm:
         return str((1000 if highest is None else highest) + 1)
 
     def _payments_linking(self, entity: str, obj_id: str) -> list[dict[str, Any]]:
-        payments = self.records["Payment"]
+        payments = self.records[PAYER.get(entity, "Payment")]
         return [payments[payment_id].data for payment_id in self.index.payments(entity, obj_id)]
 
     def _after_write(
@@ -424,11 +445,11 @@ class Realm:
             ref = version.get("CustomerRef")
             if isinstance(ref, dict) and ref.get("value"):
                 customers.add(str(ref["value"]))
-            if spec.name == "Payment":
-                for line in version.get("Line", []):
-                    for link in line.get("LinkedTxn", []):
-                        if link.get("TxnType") in ("Invoice", "CreditMemo"):
-                            targets.add((link["TxnType"], link["TxnId"]))
+            linkable = LINK_TARGETS.get(spec.name, ())
+            for line in version.get("Line", []) if linkable else ():
+                for link in line.get("LinkedTxn", []):
+                    if link.get("TxnType") in linkable:
+                        targets.add((link["TxnType"], link["TxnId"]))
         for entity, obj_id in sorted(targets):
             self._refresh_target(entity, obj_id)
         for customer_id in sorted(customers):
@@ -441,9 +462,11 @@ class Realm:
         data = record.data
         applied = self.applied(entity, obj_id, excluding=None)
         balance = money(Decimal(data.get("TotalAmt", 0)) - applied)
-        links = [
-            {"TxnId": p["Id"], "TxnType": "Payment"} for p in self._payments_linking(entity, obj_id)
-        ]
+        # A bill names its bill payments "BillPaymentCheck", whatever their
+        # PayType (recorded: quickbooks-ruby change_data_capture_response.xml).
+        kind = "BillPaymentCheck" if entity == "Bill" else "Payment"
+        payers = self._payments_linking(entity, obj_id)
+        links = [{"TxnId": p["Id"], "TxnType": kind} for p in payers]
         if data.get("Balance") == balance and data.get("LinkedTxn", []) == links:
             return
         # A payment applied to an invoice changes the invoice: QBO bumps its

@@ -24,6 +24,7 @@ from qbo_sync.testing._fake._core_values import (
     opt_str,
     ref_value,
 )
+from qbo_sync.testing._fake._core_vendor import bill_balance, bill_payment
 from qbo_sync.testing._fake._core_view import USD, RealmView, check_text, parse_date, resolve_ref
 from qbo_sync.testing._fake._entities import PARTY, EntitySpec
 
@@ -74,6 +75,10 @@ def normalize(
         _account(view, obj)
     elif spec.name == "Term":
         _term(obj)
+    elif spec.name in _TRACKING:
+        _tracking(view, spec, obj)
+    elif spec.name == "PaymentMethod":
+        _payment_method(obj)
     elif spec.kind == "txn":
         _transaction(view, spec, obj, old)
     return obj
@@ -223,6 +228,49 @@ def _account(view: RealmView, obj: dict[str, Any]) -> None:
     obj.setdefault("CurrencyRef", dict(USD))
 
 
+#: Class and Department: name lists with parents; the flag naming a child.
+_TRACKING = {"Class": "SubClass", "Department": "SubDepartment"}
+_PAYMENT_METHOD_TYPES = ("CREDIT_CARD", "NON_CREDIT_CARD")
+
+
+def _tracking(view: RealmView, spec: EntitySpec, obj: dict[str, Any]) -> None:
+    name = check_text(obj, "Name", 100, plain=True) or ""
+    if not name:
+        raise faults.required("Name")
+    parent_ref = obj.get("ParentRef")
+    path = name
+    if parent_ref is not None:
+        parent = view.live(spec.name, parent_ref["value"]) or {}
+        own = obj.get("Id")
+        parent_path = str(parent.get("FullyQualifiedName", parent_ref["value"]))
+        if own is not None:
+            own_path = str((view.live(spec.name, str(own)) or {}).get("FullyQualifiedName"))
+            if parent_ref["value"] == own or parent_path.startswith(f"{own_path}:"):
+                raise faults.business(
+                    f"a {spec.name} cannot be its own parent or its descendant's child",
+                    "ParentRef",
+                )
+        path = f"{parent_path}:{name}"
+    # UNCERTAIN: how deep QBO lets classes and departments nest is not
+    # documented; the fake sets no limit. Renaming a parent does not rename
+    # its children's FullyQualifiedName here (as for items).
+    obj["FullyQualifiedName"] = path
+    obj[_TRACKING[spec.name]] = parent_ref is not None
+
+
+def _payment_method(obj: dict[str, Any]) -> None:
+    # UNCERTAIN: the 31-character limit and the NON_CREDIT_CARD default are
+    # what the QBO UI does; the API reference does not state them.
+    if not check_text(obj, "Name", 31):
+        raise faults.required("Name")
+    kind = opt_str(obj, "Type") or "NON_CREDIT_CARD"
+    if kind not in _PAYMENT_METHOD_TYPES:
+        raise faults.FaultError(
+            "2170", "Invalid Enumeration", f"Invalid Enumeration : {kind}", element="Type"
+        )
+    obj["Type"] = kind
+
+
 def _term(obj: dict[str, Any]) -> None:
     check_text(obj, "Name", 31)
     if not obj.get("Name"):
@@ -252,6 +300,8 @@ def _transaction(
         sales_lines(view, spec, obj, old, txn_date)
     elif spec.name == "Payment":
         payment_lines(view, obj, old)
+    elif spec.name == "BillPayment":
+        bill_payment(view, obj, old)
     else:
         lines = plain_lines(view, spec, as_list(obj.get("Line"), "Line"), old)
         obj["Line"] = lines
@@ -267,7 +317,7 @@ def _transaction(
                     element="PaymentType",
                 )
         if spec.name == "Bill":
-            obj["Balance"] = money(total)
+            bill_balance(view, obj, old)
             due = parse_date(obj, "DueDate")
             obj["DueDate"] = (due or txn_date).isoformat()
 

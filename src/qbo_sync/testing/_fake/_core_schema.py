@@ -193,6 +193,28 @@ KNOWN_FIELDS: dict[str, frozenset[str]] = {
         "TxnApprovalInfo", "TxnDate", "TxnSource", "TxnStatus", "TxnSubType", "TxnTaxDetail",
         "domain", "sparse", "status",
     }),
+    "BillPayment": frozenset({
+        "APAccountRef", "AttachableRef", "BillPaymentEx", "CheckPayment", "CreditCardPayment",
+        "CurrencyRef", "CustomField", "DepartmentRef", "DocNumber", "ExchangeRate",
+        "HomeTotalCostAmount", "Id", "Line", "LinkedTxn", "MetaData", "PayType", "PrivateNote",
+        "ProjectRef", "RecurDataRef", "RecurringInfo", "SyncToken", "Tag", "TaxFormNum",
+        "TaxFormType", "TotalAmt", "TotalCostAmount", "TransactionLocationType",
+        "TxnApprovalInfo", "TxnDate", "TxnSource", "TxnStatus", "TxnSubType", "TxnTaxDetail",
+        "VendorAddr", "VendorRef", "domain", "sparse", "status",
+    }),
+    "Class": frozenset({
+        "Active", "AttachableRef", "ClassEx", "CustomField", "FullyQualifiedName", "Id",
+        "MetaData", "Name", "ParentRef", "SubClass", "SyncToken", "domain", "sparse", "status",
+    }),
+    "Department": frozenset({
+        "Active", "Address", "AttachableRef", "CustomField", "DepartmentEx",
+        "FullyQualifiedName", "Id", "MetaData", "Name", "ParentRef", "SubDepartment",
+        "SyncToken", "domain", "sparse", "status",
+    }),
+    "PaymentMethod": frozenset({
+        "Active", "AttachableRef", "CustomField", "Id", "MetaData", "Name", "PaymentMethodEx",
+        "SyncToken", "Type", "domain", "sparse", "status",
+    }),
     "CompanyInfo": frozenset({
         "AttachableRef", "CompanyAddr", "CompanyEmailAddr", "CompanyFileName", "CompanyInfoEx",
         "CompanyName", "CompanyStartDate", "CompanyURL", "CompanyUserAdminEmail",

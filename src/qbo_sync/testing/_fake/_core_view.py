@@ -50,6 +50,22 @@ class RealmView(Protocol):
         """Whether the company has multicurrency on."""
         ...
 
+    def payables_account(self) -> dict[str, Any] | None:
+        """The company's Accounts Payable account (bill payments' default A/P account)."""
+        ...
+
+    def country(self) -> str:
+        """``CompanyInfo.Country`` (``US``, ``GB``, ``CA``, ``AU``...)."""
+        ...
+
+    def preferences(self) -> dict[str, Any]:
+        """The company's Preferences object."""
+        ...
+
+    def automated_sales_tax_rate(self) -> Decimal:
+        """The percent the fake's automated sales tax charges on taxable lines."""
+        ...
+
 
 #: References QBO answers with their value only (recorded: Vendor.TermRef, ParentRef).
 _NAMELESS = frozenset({"TermRef", "SalesTermRef", "ParentRef"})

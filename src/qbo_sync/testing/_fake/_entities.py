@@ -6,7 +6,16 @@ from collections.abc import Mapping
 
 import attrs
 
-__all__ = ["BY_NAME", "BY_PATH", "PARTY", "TAX_PSEUDO", "EntitySpec", "Ref", "spec_for"]
+__all__ = [
+    "BY_NAME",
+    "BY_PATH",
+    "CLASS_REF",
+    "PARTY",
+    "TAX_PSEUDO",
+    "EntitySpec",
+    "Ref",
+    "spec_for",
+]
 
 
 @attrs.frozen
@@ -81,6 +90,10 @@ class EntitySpec:
 PARTY = ("Customer", "Vendor", "Employee")
 _PARTY_DERIVED = frozenset({"FullyQualifiedName", "Level"})
 _SALES_DERIVED = frozenset({"TotalAmt", "Balance", "HomeTotalAmt", "HomeBalance", "LinkedTxn"})
+#: Location tracking: any transaction may name a department.
+_DEPARTMENT = Ref("DepartmentRef", ("Department",))
+CLASS_REF = Ref("ClassRef", ("Class",))
+_PAYMENT_METHOD = Ref("PaymentMethodRef", ("PaymentMethod",))
 
 _SPECS = (
     EntitySpec(
@@ -141,6 +154,32 @@ _SPECS = (
     EntitySpec("TaxCode", "readonly", cdc=False),
     EntitySpec("TaxRate", "readonly", cdc=False),
     EntitySpec("Term", "list", name_field="Name", name_group=("Term",), required=("Name",)),
+    # Classes and departments are unique per parent: the full path is the name.
+    EntitySpec(
+        "Class",
+        "list",
+        name_field="FullyQualifiedName",
+        name_group=("Class",),
+        refs=(Ref("ParentRef", ("Class",)),),
+        required=("Name",),
+        derived=frozenset({"FullyQualifiedName", "SubClass"}),
+    ),
+    EntitySpec(
+        "Department",
+        "list",
+        name_field="FullyQualifiedName",
+        name_group=("Department",),
+        refs=(Ref("ParentRef", ("Department",)),),
+        required=("Name",),
+        derived=frozenset({"FullyQualifiedName", "SubDepartment"}),
+    ),
+    EntitySpec(
+        "PaymentMethod",
+        "list",
+        name_field="Name",
+        name_group=("PaymentMethod",),
+        required=("Name",),
+    ),
     EntitySpec(
         "Invoice",
         "txn",
@@ -153,6 +192,9 @@ _SPECS = (
             Ref("SalesTermRef", ("Term",)),
             Ref("ARAccountRef", ("Account",)),
             Ref("DepositToAccountRef", ("Account",)),
+            _DEPARTMENT,
+            CLASS_REF,
+            _PAYMENT_METHOD,
         ),
         required=("CustomerRef", "Line"),
         derived=_SALES_DERIVED,
@@ -163,7 +205,13 @@ _SPECS = (
         sales_lines=True,
         doc_number=True,
         auto_doc=True,
-        refs=(Ref("CustomerRef", ("Customer",)), Ref("ARAccountRef", ("Account",))),
+        refs=(
+            Ref("CustomerRef", ("Customer",)),
+            Ref("ARAccountRef", ("Account",)),
+            _DEPARTMENT,
+            CLASS_REF,
+            _PAYMENT_METHOD,
+        ),
         required=("CustomerRef", "Line"),
         derived=_SALES_DERIVED | {"RemainingCredit"},
     ),
@@ -174,7 +222,13 @@ _SPECS = (
         sales_lines=True,
         doc_number=True,
         auto_doc=True,
-        refs=(Ref("CustomerRef", ("Customer",)), Ref("DepositToAccountRef", ("Account",))),
+        refs=(
+            Ref("CustomerRef", ("Customer",)),
+            Ref("DepositToAccountRef", ("Account",)),
+            _DEPARTMENT,
+            CLASS_REF,
+            _PAYMENT_METHOD,
+        ),
         required=("Line",),
         derived=_SALES_DERIVED,
     ),
@@ -186,6 +240,8 @@ _SPECS = (
             Ref("CustomerRef", ("Customer",)),
             Ref("DepositToAccountRef", ("Account",)),
             Ref("ARAccountRef", ("Account",)),
+            _DEPARTMENT,
+            _PAYMENT_METHOD,
         ),
         required=("CustomerRef", "TotalAmt"),
         derived=frozenset({"UnappliedAmt"}),
@@ -195,7 +251,12 @@ _SPECS = (
         "txn",
         expense_lines=True,
         doc_number=True,
-        refs=(Ref("AccountRef", ("Account",)), Ref("EntityRef", PARTY)),
+        refs=(
+            Ref("AccountRef", ("Account",)),
+            Ref("EntityRef", PARTY),
+            _DEPARTMENT,
+            _PAYMENT_METHOD,
+        ),
         required=("AccountRef", "PaymentType", "Line"),
         derived=frozenset({"TotalAmt"}),
     ),
@@ -208,16 +269,29 @@ _SPECS = (
             Ref("VendorRef", ("Vendor",)),
             Ref("APAccountRef", ("Account",)),
             Ref("SalesTermRef", ("Term",)),
+            _DEPARTMENT,
         ),
         required=("VendorRef", "Line"),
-        derived=frozenset({"TotalAmt", "Balance"}),
+        derived=frozenset({"TotalAmt", "Balance", "LinkedTxn"}),
+    ),
+    EntitySpec(
+        "BillPayment",
+        "txn",
+        void=True,
+        doc_number=True,
+        refs=(
+            Ref("VendorRef", ("Vendor",)),
+            Ref("APAccountRef", ("Account",)),
+            _DEPARTMENT,
+        ),
+        required=("VendorRef", "PayType", "TotalAmt"),
     ),
     EntitySpec(
         "Deposit",
         "txn",
         deposit_lines=True,
         doc_number=True,
-        refs=(Ref("DepositToAccountRef", ("Account",)),),
+        refs=(Ref("DepositToAccountRef", ("Account",)), _DEPARTMENT),
         required=("DepositToAccountRef", "Line"),
         derived=frozenset({"TotalAmt"}),
     ),

@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import tempfile
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -59,6 +60,7 @@ def _realm_state(realm: Realm) -> dict[str, Any]:
         "next_ids": dict(realm._next),
         "seq": realm._seq,
         "writes": realm.writes,
+        "ast_rate": str(realm.ast_rate),
         "objects": objects,
     }
 
@@ -133,6 +135,7 @@ def _realm_from(state: dict[str, Any], clock: Any) -> Realm:
     realm._next = {str(k): int(v) for k, v in state["next_ids"].items()}
     realm._seq = int(state["seq"])
     realm.writes = int(state["writes"])
+    realm.ast_rate = Decimal(str(state.get("ast_rate", "0")))
     return realm
 
 
