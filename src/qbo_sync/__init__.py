@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from qbo_sync._environment import Environment
 from qbo_sync._version import __version__
 from qbo_sync.auth import OAuthConfig, OAuthManager
-from qbo_sync.client import QBOClient, Query
+from qbo_sync.client import AsyncQBOClient, QBOClient, Query
 from qbo_sync.errors import QBOError
 from qbo_sync.storage import MemoryStore, SQLiteStore
 from qbo_sync.sync import SyncEngine, SyncReport
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from qbo_sync.storage import SQLAlchemyStore
 
 __all__ = [
+    "AsyncQBOClient",
     "Environment",
     "MemoryStore",
     "OAuthConfig",

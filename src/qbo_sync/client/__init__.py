@@ -1,14 +1,27 @@
-"""The QBO API client: :class:`QBOClient`, per-entity services, queries, batch, CDC.
+"""The QBO API clients: :class:`QBOClient`, :class:`AsyncQBOClient`, services, queries, batch, CDC.
 
 Request building, paging decisions, batch chunking and CDC planning are pure
-functions over plain data in this package's private modules; only
-:class:`QBOClient` (through its sender) does I/O.
+functions over plain data in this package's private modules, written as
+flows that both clients drive (``_calls``, ``_entity_ops``); the sending
+rules (auth, 401 refresh, fault mapping, counting) are ``_core``'s. Only the
+two senders do I/O: ``_transport`` blocking, ``_async_transport`` on asyncio.
 """
 
+from qbo_sync.client._async_client import AsyncQBOClient
+from qbo_sync.client._async_services import (
+    AsyncEntityService,
+    AsyncInvoiceService,
+    AsyncNameListService,
+    AsyncPaymentService,
+    AsyncReadOnlyService,
+    AsyncSalesDocumentService,
+    AsyncSalesReceiptService,
+    AsyncTransactionService,
+)
 from qbo_sync.client._batch import BATCH_MAX, BatchItemResult, BatchOperation, BatchResult
 from qbo_sync.client._cdc import CdcResult
 from qbo_sync.client._client import QBOClient
-from qbo_sync.client._paging import Page
+from qbo_sync.client._paging import AsyncPage, Page
 from qbo_sync.client._query import Query
 from qbo_sync.client._request import ApiRequest
 from qbo_sync.client._services import (
@@ -28,6 +41,16 @@ __all__ = [
     "BATCH_MAX",
     "ApiRequest",
     "ApiResponse",
+    "AsyncEntityService",
+    "AsyncInvoiceService",
+    "AsyncNameListService",
+    "AsyncPage",
+    "AsyncPaymentService",
+    "AsyncQBOClient",
+    "AsyncReadOnlyService",
+    "AsyncSalesDocumentService",
+    "AsyncSalesReceiptService",
+    "AsyncTransactionService",
     "BatchItemResult",
     "BatchOperation",
     "BatchResult",

@@ -27,8 +27,14 @@ def check_config(
     timeout: object,
     page_size: object,
     batch_size: object,
+    transport_type: type[object] = httpx.BaseTransport,
+    who: str = "QBOClient",
 ) -> tuple[str, Environment | None]:
-    """Validate the constructor's arguments, collecting every problem."""
+    """Validate the constructor's arguments, collecting every problem.
+
+    ``transport_type`` is ``httpx.AsyncBaseTransport`` for the async client,
+    and ``who`` names the client in the error.
+    """
     problems: list[str] = []
     if not isinstance(realm_id, str) or not _REALM.fullmatch(realm_id):
         problems.append(f"realm_id: {realm_id!r} is not a QBO company id")
@@ -67,8 +73,10 @@ def check_config(
         problems.append(f"page_size: {page_size!r} must be 1..1000 (QBO's maximum)")
     if not isinstance(batch_size, int) or not 1 <= batch_size <= BATCH_MAX:
         problems.append(f"batch_size: {batch_size!r} must be 1..{BATCH_MAX}")
-    if transport is not None and not isinstance(transport, httpx.BaseTransport):
-        problems.append(f"transport: {type(transport).__name__} is not an httpx.BaseTransport")
+    if transport is not None and not isinstance(transport, transport_type):
+        problems.append(
+            f"transport: {type(transport).__name__} is not an httpx.{transport_type.__name__}"
+        )
     if problems or url is None:
-        raise ConfigurationError("QBOClient: " + "; ".join(problems), problems=problems)
+        raise ConfigurationError(f"{who}: " + "; ".join(problems), problems=problems)
     return url, env

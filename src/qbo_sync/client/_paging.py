@@ -9,14 +9,21 @@ back shorter than the page size (an empty page is the shortest page).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from typing import Any, Generic, TypeVar
 
 import attrs
 
 from qbo_sync.errors import PayloadError
 
-__all__ = ["Page", "QueryPayload", "next_start_position", "parse_query_response"]
+__all__ = [
+    "AsyncPage",
+    "Page",
+    "PageBase",
+    "QueryPayload",
+    "next_start_position",
+    "parse_query_response",
+]
 
 T = TypeVar("T")
 
@@ -105,7 +112,34 @@ def parse_query_response(query_response: object) -> QueryPayload:
 
 
 @attrs.frozen
-class Page(Generic[T]):
+class PageBase(Generic[T]):
+    """What :class:`Page` and :class:`AsyncPage` share: the items and the next-page rule."""
+
+    items: Sequence[T]
+    start_position: int
+    page_size: int
+    intuit_tid: str | None = None
+    total_count: int | None = None
+
+    @property
+    def next_start_position(self) -> int | None:
+        """Where the next page starts, or ``None`` if this is the last page."""
+        return next_start_position(self.start_position, self.page_size, len(self.items))
+
+    @property
+    def has_more(self) -> bool:
+        """Whether another page may exist (this page was full)."""
+        return self.next_start_position is not None
+
+    def __iter__(self) -> Iterator[T]:
+        return iter(self.items)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+
+@attrs.frozen
+class Page(PageBase[T]):
     """One page of query results, for callers who want to drive paging.
 
     Iterating a page yields its items; :meth:`next_page` fetches the following
@@ -119,24 +153,9 @@ class Page(Generic[T]):
         total_count: ``totalCount`` if QBO sent one.
     """
 
-    items: Sequence[T]
-    start_position: int
-    page_size: int
-    intuit_tid: str | None = None
-    total_count: int | None = None
     _fetch: Callable[[int], Page[T]] | None = attrs.field(
         default=None, repr=False, eq=False, alias="fetch"
     )
-
-    @property
-    def next_start_position(self) -> int | None:
-        """Where the next page starts, or ``None`` if this is the last page."""
-        return next_start_position(self.start_position, self.page_size, len(self.items))
-
-    @property
-    def has_more(self) -> bool:
-        """Whether another page may exist (this page was full)."""
-        return self.next_start_position is not None
 
     def next_page(self) -> Page[T] | None:
         """Fetch the next page, or return ``None`` when this one was the last."""
@@ -145,8 +164,41 @@ class Page(Generic[T]):
             return None
         return self._fetch(start)
 
-    def __iter__(self) -> Iterator[T]:
-        return iter(self.items)
+    def with_fetch(self, fetch: Callable[[int], Page[T]] | None) -> Page[T]:
+        """This page, fetching the next one with ``fetch(start_position)``."""
+        return Page(self.items, self.start_position, self.page_size, self.intuit_tid,
+                    self.total_count, fetch=fetch)
 
-    def __len__(self) -> int:
-        return len(self.items)
+
+@attrs.frozen
+class AsyncPage(PageBase[T]):
+    """One page of query results from :class:`~qbo_sync.AsyncQBOClient`.
+
+    Like :class:`Page`, but ``await page.next_page()`` fetches the next one.
+
+    Attributes:
+        items: The entities on this page.
+        start_position: The 1-based ``STARTPOSITION`` this page was asked for.
+        page_size: The ``MAXRESULTS`` asked for.
+        intuit_tid: Intuit's transaction id of the response.
+        total_count: ``totalCount`` if QBO sent one.
+    """
+
+    _fetch: Callable[[int], Awaitable[AsyncPage[T]]] | None = attrs.field(
+        default=None, repr=False, eq=False, alias="fetch"
+    )
+
+    @classmethod
+    def of(
+        cls, page: Page[T], fetch: Callable[[int], Awaitable[AsyncPage[T]]] | None
+    ) -> AsyncPage[T]:
+        """The async page with ``page``'s content, fetching the next with ``fetch``."""
+        return cls(page.items, page.start_position, page.page_size, page.intuit_tid,
+                   page.total_count, fetch=fetch)
+
+    async def next_page(self) -> AsyncPage[T] | None:
+        """Fetch the next page, or return ``None`` when this one was the last."""
+        start = self.next_start_position
+        if start is None or self._fetch is None:
+            return None
+        return await self._fetch(start)

@@ -1,4 +1,4 @@
-"""Sending one :class:`ApiRequest`: auth, pacing, retries, fault mapping.
+"""Sending one :class:`ApiRequest` on ``httpx.Client``: auth, pacing, retries, fault mapping.
 
 The order of things per logical call, and why:
 
@@ -10,64 +10,39 @@ The order of things per logical call, and why:
 3. A 401 makes the client ask the token provider once per call for a fresh
    token (``token_rejected``) and resend once; a second 401, or no fresh
    token, surfaces as :class:`~qbo_sync.errors.AuthError`.
+
+Each of those rules is decided in :mod:`qbo_sync.client._core`; this module
+only performs the steps, blocking. The async twin is
+:mod:`qbo_sync.client._async_transport`.
 """
 
 from __future__ import annotations
 
-import logging
 import threading
-from collections.abc import Mapping
 from typing import Any
 
-import attrs
 import httpx
 
-from qbo_sync import _json
+from qbo_sync.client._core import (
+    ApiResponse,
+    AttemptFlow,
+    CallState,
+    Exchange,
+    GetToken,
+    NoteThrottled,
+    RejectToken,
+    SendCore,
+    Step,
+)
 from qbo_sync.client._request import ApiRequest
 from qbo_sync.client._types import RequestStats, ResponseInfo
-from qbo_sync.errors import PayloadError, ThrottledError, TransportError
-from qbo_sync.http import (
-    Pacer,
-    RetryPolicy,
-    TokenProvider,
-    error_from_response,
-    intuit_tid_from,
-    redact,
-)
+from qbo_sync.http import Pacer, RetryPolicy, TokenProvider
 
 __all__ = ["ApiResponse", "Sender"]
 
-_log = logging.getLogger("qbo_sync.client")
-
-
-@attrs.frozen
-class ApiResponse:
-    """A successful answer: status, headers, raw body and ``intuit_tid``."""
-
-    status: int
-    headers: Mapping[str, str]
-    content: bytes
-    intuit_tid: str | None
-    info: ResponseInfo
-
-    def json(self) -> Any:
-        """The body parsed with :func:`qbo_sync._json.loads` (money as ``Decimal``).
-
-        Raises:
-            PayloadError: When the body is not JSON.
-        """
-        try:
-            return _json.loads(self.content)
-        except ValueError:
-            raise PayloadError(
-                f"QBO answered HTTP {self.status} with a body that is not JSON",
-                status=self.status,
-                intuit_tid=self.intuit_tid,
-            ) from None
-
 
 class Sender:
-    """Sends requests for one realm (the I/O half of the client)."""
+    """Sends requests for one realm (the blocking I/O half of :class:`QBOClient`)."""
 
     def __init__(
         self,
@@ -81,32 +56,20 @@ class Sender:
         minor_version: int,
         user_agent: str,
     ) -> None:
+        self.core = SendCore(
+            realm_id=realm_id, base_url=base_url, minor_version=minor_version,
+            user_agent=user_agent,
+        )
         self.realm_id = realm_id
-        self.company_url = f"{base_url}/v3/company/{realm_id}"
         self.http = http
         self.tokens = tokens
         self.retry = retry
         self.pacer = pacer
-        self.minor_version = minor_version
-        self.user_agent = user_agent
         self._local = threading.local()
-        self._counts_lock = threading.Lock()
-        self._requests = 0
-        self._batches = 0
-        self._throttled = 0
 
     def stats(self) -> RequestStats:
         """A snapshot of the request counters."""
-        with self._counts_lock:
-            return RequestStats(
-                requests=self._requests, batch_requests=self._batches, throttled=self._throttled
-            )
-
-    def _count(self, *, batch: bool = False, throttled: bool = False) -> None:
-        with self._counts_lock:
-            self._requests += int(not throttled)
-            self._batches += int(batch)
-            self._throttled += int(throttled)
+        return self.core.stats()
 
     @property
     def last_response(self) -> ResponseInfo | None:
@@ -114,37 +77,36 @@ class Sender:
         info: ResponseInfo | None = getattr(self._local, "info", None)
         return info
 
-    def _build(self, req: ApiRequest, token: str) -> httpx.Request:
-        headers = {
-            "Accept": req.accept,
-            "Authorization": f"Bearer {token}",
-            "User-Agent": self.user_agent,
-        }
-        if req.content_type is not None:
-            headers["Content-Type"] = req.content_type
-        return self.http.build_request(
-            req.method,
-            f"{self.company_url}/{req.path}",
-            params=req.query_params(minor_version=self.minor_version),
-            content=req.body,
-            headers=headers,
-        )
-
     def _exchange(self, req: ApiRequest, token: str) -> httpx.Response:
         with self.pacer.slot(self.realm_id, batch=req.batch):
+            self.core.count_attempt(req)
             try:
-                # Counted before sending: an attempt that gets no answer still spent budget.
-                self._count(batch=req.batch)
-                response = self.http.send(self._build(req, token))
+                request = self.http.build_request(**self.core.request_args(req, token))
+                response = self.http.send(request)
                 response.read()
-            except httpx.TimeoutException as exc:
-                raise TransportError(
-                    f"{req.method} {req.path} timed out ({type(exc).__name__})"
-                ) from None
             except httpx.RequestError as exc:
-                raise TransportError(
-                    f"{req.method} {req.path} failed: {type(exc).__name__}: {redact(str(exc))}"
-                ) from None
+                raise self.core.transport_error(req, exc) from None
+            return response
+
+    def _perform(self, step: Step, req: ApiRequest) -> Any:
+        if isinstance(step, GetToken):
+            return self.tokens.get_token(self.realm_id)
+        if isinstance(step, Exchange):
+            return self._exchange(req, step.token)
+        if isinstance(step, RejectToken):
+            return self.tokens.token_rejected(self.realm_id, step.token)
+        assert isinstance(step, NoteThrottled)
+        self.pacer.note_throttled(self.realm_id, step.retry_after)
+        return None
+
+    def _attempt(self, req: ApiRequest, state: CallState) -> httpx.Response:
+        flow: AttemptFlow = self.core.attempt_flow(req, state)
+        result: Any = None
+        try:
+            while True:
+                result = self._perform(flow.send(result), req)
+        except StopIteration as done:
+            response: httpx.Response = done.value
             return response
 
     def send(self, req: ApiRequest) -> ApiResponse:
@@ -153,45 +115,8 @@ class Sender:
         Raises:
             QBOError: The mapped error of the final attempt.
         """
-        state = {"attempts": 0, "refreshed": False}
-
-        def attempt() -> httpx.Response:
-            state["attempts"] += 1
-            token = self.tokens.get_token(self.realm_id)
-            response = self._exchange(req, token)
-            if response.status_code == 401 and not state["refreshed"]:
-                state["refreshed"] = True
-                fresh = self.tokens.token_rejected(self.realm_id, token)
-                if fresh:
-                    _log.info("QBO said 401 to %s %s; retrying once with a fresh token",
-                              req.method, req.path)
-                    response = self._exchange(req, fresh)
-            error = error_from_response(response.status_code, response.headers, response.content)
-            if error is not None:
-                if isinstance(error, ThrottledError):
-                    self._count(throttled=True)
-                    self.pacer.note_throttled(self.realm_id, error.retry_after)
-                _log.debug("%s %s -> %s intuit_tid=%s", req.method, req.path,
-                           response.status_code, error.intuit_tid)
-                raise error
-            return response
-
-        response = self.retry.call(attempt)
-        tid = intuit_tid_from(response.headers)
-        info = ResponseInfo(
-            intuit_tid=tid,
-            status=response.status_code,
-            method=req.method,
-            path=req.path,
-            request_id=req.request_id,
-            attempts=int(state["attempts"]),
-        )
-        self._local.info = info
-        _log.debug("%s %s -> %s intuit_tid=%s", req.method, req.path, response.status_code, tid)
-        return ApiResponse(
-            status=response.status_code,
-            headers=response.headers,
-            content=response.content,
-            intuit_tid=tid,
-            info=info,
-        )
+        state = CallState()
+        response = self.retry.call(lambda: self._attempt(req, state))
+        answer = self.core.finish(req, response, state)
+        self._local.info = answer.info
+        return answer
