@@ -1,7 +1,15 @@
-"""qbo_sync on RQ workers: one job syncs one QuickBooks company. See README.md."""
+"""qbo_sync on RQ workers: one job per realm, a periodic scheduler. See README.md."""
 
 from __future__ import annotations
 
-from .tasks import enqueue_sync, sync_realm
+from .scheduler import run_scheduler, schedule_once
+from .tasks import enqueue_refresh, enqueue_sync, refresh_realm, sync_realm
 
-__all__ = ["enqueue_sync", "sync_realm"]
+__all__ = [
+    "enqueue_refresh",
+    "enqueue_sync",
+    "refresh_realm",
+    "run_scheduler",
+    "schedule_once",
+    "sync_realm",
+]

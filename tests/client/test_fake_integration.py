@@ -1,11 +1,13 @@
-"""The client against the bundled fake QBO, end to end (in-process transport)."""
+"""Both clients against the bundled fake QBO, end to end (in-process transport / ASGI)."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Iterator
 from decimal import Decimal
 
+import httpx
 import pytest
 
 from qbo_sync import models
@@ -14,15 +16,22 @@ from qbo_sync.errors import DuplicateNameError, StaleObjectError
 from qbo_sync.http import RealmPacer
 from qbo_sync.testing import FakeQBO
 
+from .conftest import build_client
+
 
 @pytest.fixture
-def client() -> Iterator[QBOClient]:
+def client(flavour: str, event_loop_for_test: asyncio.AbstractEventLoop) -> Iterator[QBOClient]:
+    """A QBOClient on the fake's transport, or an AsyncQBOClient on its ASGI app."""
     fake = FakeQBO(limits=False)
     realm = fake.add_company(company_name="Fake Co")
     pacer = RealmPacer(per_minute=None, batch_per_minute=None, per_second=None, max_in_flight=None)
-    with QBOClient(realm_id=realm, environment="sandbox", transport=fake.transport(),
-                   access_token=fake.issue_access_token(realm), pacer=pacer) as c:
-        yield c
+    c = build_client(
+        flavour, event_loop_for_test, realm_id=realm, environment="sandbox",
+        sync_transport=fake.transport(), async_transport=httpx.ASGITransport(app=fake.asgi_app),
+        access_token=fake.issue_access_token(realm), pacer=pacer,
+    )
+    yield c
+    c.close()
 
 
 def test_invoice_lifecycle(client: QBOClient) -> None:

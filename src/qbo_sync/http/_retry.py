@@ -314,6 +314,10 @@ class RetryPolicy:
             if seconds > 0 and not backoff_disabled():
                 await self.async_sleep(seconds)
 
+        async def attempt() -> T:
+            # A coroutine function, so tenacity awaits it (fn may be a lambda).
+            return await fn()
+
         retrying = tenacity.AsyncRetrying(sleep=sleep, **self._tenacity_options(on_retry))
-        result: T = await retrying(fn)
+        result: T = await retrying(attempt)
         return result

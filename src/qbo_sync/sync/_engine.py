@@ -18,6 +18,7 @@ from qbo_sync.mapping import InvoiceMapper, Mapper, default_mappers
 from qbo_sync.storage import (
     EntityLink,
     LinkStatus,
+    LockProvider,
     RunDirection,
     RunKind,
     RunRecord,
@@ -100,6 +101,9 @@ class SyncEngine:
         run_lock_timeout: Seconds to wait for another run of the same realm
             (in any process sharing the store) before raising
             :class:`~qbo_sync.errors.LockTimeoutError`.
+        locks: Where the run lock ``sync:<realm>`` is held (default: the
+            store). A :class:`~qbo_sync.storage.RedisLockProvider` when the
+            store cannot lock across processes.
         progress: ``progress(entity, done, total)`` during runs.
         outcome_limit: Most outcomes a report keeps besides failures (a
             100,000-object pull would otherwise hold 100,000 outcomes);
@@ -131,6 +135,7 @@ class SyncEngine:
         stale_run_after: dt.timedelta = dt.timedelta(hours=2),
         replay_window: dt.timedelta | None = dt.timedelta(hours=24),
         run_lock_timeout: float = 30.0,
+        locks: LockProvider | None = None,
         progress: Progress | None = None,
         outcome_limit: int | None = 50_000,
         on_outcome: Callable[[RecordOutcome], None] | None = None,
@@ -170,6 +175,7 @@ class SyncEngine:
         self.cursor_overlap = cursor_overlap
         self.stale_run_after = stale_run_after
         self.run_lock_timeout = run_lock_timeout
+        self.locks: LockProvider = locks if locks is not None else store
         self.replay_window = replay_window
         self._progress = progress or _no_progress
         self.outcome_limit = outcome_limit
@@ -429,8 +435,8 @@ class SyncEngine:
 
     @contextlib.contextmanager
     def _exclusive(self) -> Iterator[None]:
-        """One run per realm at a time: in this process, and across processes via the store."""
-        with self._run_lock, self.store.refresh_lock(
+        """One run per realm at a time: in this process, and across processes via ``locks``."""
+        with self._run_lock, self.locks.refresh_lock(
             f"sync:{self.realm_id}", timeout=self.run_lock_timeout
         ):
             yield
