@@ -22,6 +22,7 @@ import threading
 from collections import Counter
 from collections.abc import Mapping
 from datetime import datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
@@ -230,7 +231,11 @@ class FakeQBO:
 
         Args:
             realm_id: A fixed id (default: a fresh one).
-            **options: Passed to the ledger, e.g. ``company_name="Acme"``.
+            **options: Passed to the ledger: ``company_name``, ``country``
+                (``"US"``; ``"GB"``, ``"CA"``, ``"AU"``... make a VAT/GST
+                company without the TAX/NON pseudo codes), ``seed_defaults``,
+                ``custom_txn_numbers``, ``multicurrency`` and
+                ``automated_sales_tax`` (default: on in the US only).
         """
         try:
             realm = self.ledger.add_company(realm_id=realm_id, **options)
@@ -277,6 +282,94 @@ class FakeQBO:
                 QBO would send (``DuplicateNameError`` for 6240 ...).
         """
         return self.ledger.seed(realm_id, entity, data, with_id=with_id)
+
+    def add_tax_code(
+        self,
+        realm_id: str,
+        name: str,
+        *,
+        sales: Mapping[str, Decimal | int | str] | None = None,
+        purchase: Mapping[str, Decimal | int | str] | None = None,
+        agency_id: str = "1",
+    ) -> dict[str, Any]:
+        """Create a tax code with its rates, as the TaxService endpoint does.
+
+        Each mapping names new TaxRates and their percent (``{"VAT 20%": 20}``);
+        a name that already belongs to a TaxRate reuses that rate, so one rate
+        can sit on both lists. The same is reachable over the API as
+        ``POST taxservice/taxcode``.
+
+        Args:
+            realm_id: The company.
+            name: The TaxCode's name (unique).
+            sales: Rates charged on sales lines (``SalesTaxRateList``).
+            purchase: Rates on bill and expense lines (``PurchaseTaxRateList``).
+            agency_id: ``TaxAgencyId`` of new rates (the fake keeps no agencies).
+
+        Returns:
+            The TaxCode as a read of ``taxcode/{id}`` returns it.
+
+        Raises:
+            KeyError: For an unknown realm.
+            qbo_sync.errors.QBOError: ``DuplicateNameError`` for a tax code name in use.
+        """
+        details: list[dict[str, Any]] = []
+        for side, rates in (("Sales", sales or {}), ("Purchase", purchase or {})):
+            for rate_name, value in rates.items():
+                existing = self._rate_named(realm_id, rate_name)
+                if existing is not None:
+                    details.append({"TaxRateId": existing, "TaxApplicableOn": side})
+                else:
+                    details.append(
+                        {
+                            "TaxRateName": rate_name,
+                            "RateValue": str(value),
+                            "TaxAgencyId": agency_id,
+                            "TaxApplicableOn": side,
+                        }
+                    )
+        answer = self.ledger.add_tax_code(realm_id, {"TaxCode": name, "TaxRateDetails": details})
+        code = self.ledger.read(realm_id, "TaxCode", str(answer["TaxCodeId"]))
+        if code is None:  # pragma: no cover - the ledger just stored it
+            raise KeyError(answer["TaxCodeId"])
+        return code
+
+    def _rate_named(self, realm_id: str, name: str) -> str | None:
+        for rate in self.ledger.objects(realm_id, "TaxRate"):
+            if str(rate.get("Name", "")).casefold() == name.casefold():
+                return str(rate["Id"])
+        return None
+
+    def set_automated_sales_tax(
+        self,
+        realm_id: str,
+        *,
+        enabled: bool = True,
+        rate: Decimal | int | str | None = None,
+    ) -> None:
+        """Turn a company's automated sales tax (AST) on or off.
+
+        With AST on (``Preferences.TaxPrefs.PartnerTaxEnabled``) real QBO picks
+        tax rates from the addresses. The fake cannot, so it charges ``rate``
+        percent (default 0, kept between calls) on lines with tax code ``TAX``.
+
+        Raises:
+            KeyError: For an unknown realm.
+            ValueError: For a rate outside 0 to 100.
+        """
+        self.ledger.set_automated_sales_tax(realm_id, enabled=enabled, rate=rate)
+
+    def update_preferences(self, realm_id: str, changes: Mapping[str, Any]) -> dict[str, Any]:
+        """Change a company's Preferences as its owner would in QBO's settings.
+
+        ``changes`` is merged section by section, e.g.
+        ``{"AccountingInfoPrefs": {"TrackDepartments": True}}`` keeps the other
+        AccountingInfoPrefs keys.
+
+        Returns:
+            The Preferences object as the API returns it.
+        """
+        return self.ledger.update_preferences(realm_id, changes)
 
     def read(self, realm_id: str, entity: str, entity_id: str) -> dict[str, Any] | None:
         """The stored entity as the API would return it, or None if unknown or deleted."""

@@ -7,7 +7,10 @@ from typing import Any
 from qbo_sync.testing._fake._core_realm import Realm
 from qbo_sync.testing._fake._entities import BY_NAME
 
-__all__ = ["seed_company"]
+__all__ = ["HOME_CURRENCY", "seed_company"]
+
+#: Home currency of a new company by CompanyInfo.Country (USD when not listed).
+HOME_CURRENCY = {"US": "USD", "GB": "GBP", "CA": "CAD", "AU": "AUD", "IN": "INR", "FR": "EUR"}
 
 _ACCOUNTS = (
     ("Services", "Income", "ServiceFeeIncome"),
@@ -30,8 +33,18 @@ def seed_company(
     seed_defaults: bool,
     custom_txn_numbers: bool,
     multicurrency: bool,
+    automated_sales_tax: bool | None = None,
 ) -> None:
-    """Fill a new realm with what every company (and, optionally, a new sandbox) has."""
+    """Fill a new realm with what every company (and, optionally, a new sandbox) has.
+
+    A US company has the pseudo tax codes TAX and NON and, unless
+    ``automated_sales_tax`` is False, automated sales tax on; other countries
+    have neither (their tax codes come from the tax service) and their own
+    home currency.
+    """
+    us = country == "US"
+    if automated_sales_tax is None:
+        automated_sales_tax = us
     today = realm.today().isoformat()
     address = {
         "Id": "1",
@@ -85,7 +98,9 @@ def seed_company(
         {
             "AccountingInfoPrefs": {
                 "TrackDepartments": False,
+                "DepartmentTerminology": "Location",
                 "ClassTrackingPerTxn": False,
+                "ClassTrackingPerTxnLine": False,
                 "CustomerTerminology": "Customers",
             },
             "ProductAndServicesPrefs": {
@@ -99,10 +114,10 @@ def seed_company(
                 "TrackingByCustomer": True,
                 "BillableExpenseTracking": True,
             },
-            "TaxPrefs": {"UsingSalesTax": True, "PartnerTaxEnabled": True},
+            "TaxPrefs": {"UsingSalesTax": True, "PartnerTaxEnabled": automated_sales_tax},
             "CurrencyPrefs": {
                 "MultiCurrencyEnabled": multicurrency,
-                "HomeCurrency": {"value": "USD"},
+                "HomeCurrency": {"value": HOME_CURRENCY.get(country, "USD")},
             },
             "OtherPrefs": {
                 "NameValue": [
@@ -114,6 +129,14 @@ def seed_company(
             },
         },
     )
+    if us:
+        _pseudo_tax_codes(realm)
+    if not seed_defaults:
+        return
+    _defaults(realm, sales_prefs, us=us)
+
+
+def _pseudo_tax_codes(realm: Realm) -> None:
     tax_code = BY_NAME["TaxCode"]
     realm.insert(
         tax_code,
@@ -139,8 +162,9 @@ def seed_company(
             "TaxGroup": False,
         },
     )
-    if not seed_defaults:
-        return
+
+
+def _defaults(realm: Realm, sales_prefs: dict[str, Any], *, us: bool) -> None:
     accounts = {}
     for name, kind, sub in _ACCOUNTS:
         accounts[name] = realm.create(
@@ -149,6 +173,20 @@ def seed_company(
     net30 = realm.create(BY_NAME["Term"], {"Name": "Net 30", "DueDays": 30})
     realm.create(BY_NAME["Term"], {"Name": "Due on receipt", "DueDays": 0})
     sales_prefs["DefaultTerms"] = {"value": net30["Id"]}
+    if us:
+        _california(realm)
+    income = accounts["Services"]
+    realm.create(
+        BY_NAME["Item"],
+        {
+            "Name": "Services",
+            "Type": "Service",
+            "IncomeAccountRef": {"value": income["Id"], "name": income["Name"]},
+        },
+    )
+
+
+def _california(realm: Realm) -> None:
     realm.insert(
         BY_NAME["TaxRate"],
         "1",
@@ -160,14 +198,5 @@ def seed_company(
             "AgencyRef": {"value": "1"},
             "SpecialTaxType": "NONE",
             "DisplayType": "ReadOnly",
-        },
-    )
-    income = accounts["Services"]
-    realm.create(
-        BY_NAME["Item"],
-        {
-            "Name": "Services",
-            "Type": "Service",
-            "IncomeAccountRef": {"value": income["Id"], "name": income["Name"]},
         },
     )

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from qbo_sync.testing._fake import _core_faults as faults
+from qbo_sync.testing._fake._core_tax import txn_tax
 from qbo_sync.testing._fake._core_values import (
     ZERO,
     as_decimal,
@@ -125,9 +126,7 @@ def sales_lines(
             discount += amount
     _line_ids(lines, old)
     obj["Line"] = lines
-    tax_detail = as_dict(obj.get("TxnTaxDetail") or {}, "TxnTaxDetail")
-    tax = opt_decimal(tax_detail, "TotalTax", "TxnTaxDetail.TotalTax") or ZERO
-    obj["TxnTaxDetail"] = {**tax_detail, "TotalTax": money(tax)}
+    subtotal, tax = txn_tax(view, spec, obj, old, lines)
     total = subtotal - discount + tax
     if total < 0:
         raise faults.business("the transaction total cannot be negative", "Line")
@@ -191,7 +190,10 @@ def _sales_item(view: RealmView, line: dict[str, Any]) -> Decimal:
         resolve_ref(view, detail, _ITEM_REF, f"{element}.ItemRef")
     _line_class(view, detail, element)
     if detail.get("TaxCodeRef") is None:
-        detail["TaxCodeRef"] = {"value": "NON"}
+        # US lines default to the pseudo code NON; elsewhere the tax rules
+        # decide whether a line without a code is acceptable.
+        if view.country() == "US":
+            detail["TaxCodeRef"] = {"value": "NON"}
     else:
         resolve_ref(view, detail, _TAX_CODE_REF, f"{element}.TaxCodeRef")
     qty = opt_decimal(detail, "Qty", f"{element}.Qty")

@@ -14,6 +14,7 @@ from qbo_sync.testing._fake._core_index import BALANCE_SOURCES, LINK_TARGETS, PA
 from qbo_sync.testing._fake._core_lines import sales_subtotal
 from qbo_sync.testing._fake._core_rules import normalize
 from qbo_sync.testing._fake._core_schema import KNOWN_FIELDS
+from qbo_sync.testing._fake._core_tax import TAX_OVERRIDE
 from qbo_sync.testing._fake._core_time import meta_time, today
 from qbo_sync.testing._fake._core_values import ZERO, as_bool, as_dict, as_str, clone, money
 from qbo_sync.testing._fake._entities import BY_NAME, PARTY, EntitySpec, Ref
@@ -71,6 +72,8 @@ class Realm:
         #: The percent the fake's automated sales tax charges on taxable lines
         #: (a fake simplification: real AST looks rates up from addresses).
         self.ast_rate = ZERO
+        #: Transactions whose TotalTax was sent explicitly (kept, not recomputed).
+        self.tax_overrides: set[tuple[str, str]] = set()
 
     @property
     def generation(self) -> tuple[int, int, int]:
@@ -145,6 +148,22 @@ class Realm:
         """The percent the fake's automated sales tax charges (see :attr:`ast_rate`)."""
         return self.ast_rate
 
+    def tax_overridden(self, entity: str, obj_id: str) -> bool:
+        """Whether the stored transaction's TotalTax was an explicit override."""
+        return (entity, obj_id) in self.tax_overrides
+
+    def home_currency(self) -> str:
+        """``Preferences.CurrencyPrefs.HomeCurrency`` (``USD`` when unset)."""
+        home = (self.preferences().get("CurrencyPrefs") or {}).get("HomeCurrency") or {}
+        code = home.get("value") if isinstance(home, dict) else None
+        return code if isinstance(code, str) and code else "USD"
+
+    def _note_override(self, entity: str, obj_id: str, override: object) -> None:
+        if override:
+            self.tax_overrides.add((entity, obj_id))
+        else:
+            self.tax_overrides.discard((entity, obj_id))
+
     def custom_txn_numbers(self) -> bool:
         """``Preferences.SalesFormsPrefs.CustomTxnNumbers``."""
         prefs = self.live("Preferences", "1") or {}
@@ -208,6 +227,7 @@ class Realm:
         if obj_id is not None and (not obj_id.isdigit() or obj_id in self.records[spec.name]):
             raise faults.business(f"{spec.name} id {obj_id!r} is not a free numeric id", "Id")
         obj = normalize(self, spec, self._incoming(spec, body), None)
+        override = obj.pop(TAX_OVERRIDE, False)
         self._check_unique(spec, obj, None, allow_dup_doc=allow_dup_doc)
         seq_key = _sequence(spec)
         number = self._next.get(seq_key, 1)
@@ -217,6 +237,7 @@ class Realm:
             obj_id = str(number)
         self._next[seq_key] = number + 1
         record = self._store(spec, obj_id, obj)
+        self._note_override(spec.name, obj_id, override)
         self._after_write(spec, record.data, "Create", record.changed)
         return record.data
 
@@ -285,8 +306,11 @@ class Realm:
         incoming["Id"] = old["Id"]
         obj = normalize(self, spec, incoming, old)
         obj.pop("Id", None)
+        override = obj.pop(TAX_OVERRIDE, False)
         self._check_unique(spec, obj, old["Id"], allow_dup_doc=allow_dup_doc)
-        return self._replace(spec, record, obj, "Update")
+        data = self._replace(spec, record, obj, "Update")
+        self._note_override(spec.name, old["Id"], override)
+        return data
 
     def _replace(
         self, spec: EntitySpec, record: Record, obj: dict[str, Any], operation: str

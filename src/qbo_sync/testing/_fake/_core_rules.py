@@ -13,6 +13,7 @@ from typing import Any
 
 from qbo_sync.testing._fake import _core_faults as faults
 from qbo_sync.testing._fake._core_lines import payment_lines, plain_lines, sales_lines
+from qbo_sync.testing._fake._core_tax import txn_tax
 from qbo_sync.testing._fake._core_values import (
     ZERO,
     as_bool,
@@ -25,7 +26,13 @@ from qbo_sync.testing._fake._core_values import (
     ref_value,
 )
 from qbo_sync.testing._fake._core_vendor import bill_balance, bill_payment
-from qbo_sync.testing._fake._core_view import USD, RealmView, check_text, parse_date, resolve_ref
+from qbo_sync.testing._fake._core_view import (
+    RealmView,
+    check_text,
+    currency_ref,
+    parse_date,
+    resolve_ref,
+)
 from qbo_sync.testing._fake._entities import PARTY, EntitySpec
 
 __all__ = ["normalize"]
@@ -116,10 +123,11 @@ def _party(
     if spec.name in ("Customer", "Vendor"):
         obj["Balance"] = (old or {}).get("Balance", 0)
         currency = obj.get("CurrencyRef")
+        home = currency_ref(view.home_currency())
         if currency is None:
-            obj["CurrencyRef"] = dict(USD)
+            obj["CurrencyRef"] = home
         elif old is not None and ref_value(currency, "CurrencyRef") != ref_value(
-            old.get("CurrencyRef", USD), "CurrencyRef"
+            old.get("CurrencyRef", home), "CurrencyRef"
         ):
             raise faults.business(
                 "the currency of a customer or vendor cannot change", "CurrencyRef"
@@ -225,7 +233,7 @@ def _account(view: RealmView, obj: dict[str, Any]) -> None:
     obj["FullyQualifiedName"] = _parent_path(view, "Account", obj, name)
     obj.setdefault("CurrentBalance", 0)
     obj.setdefault("CurrentBalanceWithSubAccounts", 0)
-    obj.setdefault("CurrencyRef", dict(USD))
+    obj.setdefault("CurrencyRef", currency_ref(view.home_currency()))
 
 
 #: Class and Department: name lists with parents; the flag naming a child.
@@ -306,6 +314,9 @@ def _transaction(
         lines = plain_lines(view, spec, as_list(obj.get("Line"), "Line"), old)
         obj["Line"] = lines
         total = sum((line["Amount"] for line in lines), ZERO)
+        if spec.name in ("Purchase", "Bill"):
+            subtotal, tax = txn_tax(view, spec, obj, old, lines)
+            total = subtotal + tax
         obj["TotalAmt"] = money(total)
         if spec.name == "Purchase":
             kind = as_str(obj["PaymentType"], "PaymentType")
@@ -324,11 +335,12 @@ def _transaction(
 
 def _currency(view: RealmView, obj: dict[str, Any]) -> None:
     currency = obj.get("CurrencyRef")
+    home = view.home_currency()
     if currency is None:
-        obj["CurrencyRef"] = dict(USD)
+        obj["CurrencyRef"] = currency_ref(home)
         return
     code = ref_value(currency, "CurrencyRef")
-    if code != "USD" and not view.multicurrency():
+    if code != home and not view.multicurrency():
         raise faults.business(
             f"multicurrency is off; CurrencyRef {code!r} is not the home currency", "CurrencyRef"
         )

@@ -10,9 +10,22 @@ from qbo_sync.testing._fake import _core_faults as faults
 from qbo_sync.testing._fake._core_values import opt_str, ref_value
 from qbo_sync.testing._fake._entities import PARTY, Ref
 
-__all__ = ["USD", "RealmView", "check_text", "parse_date", "resolve_ref"]
+__all__ = ["USD", "RealmView", "check_text", "currency_ref", "parse_date", "resolve_ref"]
 
 USD = {"value": "USD", "name": "United States Dollar"}
+_CURRENCY_NAMES = {
+    "USD": "United States Dollar",
+    "GBP": "British Pound Sterling",
+    "CAD": "Canadian Dollar",
+    "AUD": "Australian Dollar",
+    "EUR": "Euro",
+    "INR": "Indian Rupee",
+}
+
+
+def currency_ref(code: str) -> dict[str, str]:
+    """A CurrencyRef as QBO writes it (``{"value": "GBP", "name": "British Pound Sterling"}``)."""
+    return {"value": code, "name": _CURRENCY_NAMES.get(code, code)}
 
 
 class RealmView(Protocol):
@@ -64,6 +77,14 @@ class RealmView(Protocol):
 
     def automated_sales_tax_rate(self) -> Decimal:
         """The percent the fake's automated sales tax charges on taxable lines."""
+        ...
+
+    def tax_overridden(self, entity: str, obj_id: str) -> bool:
+        """Whether the stored transaction's TotalTax was an explicit override."""
+        ...
+
+    def home_currency(self) -> str:
+        """``Preferences.CurrencyPrefs.HomeCurrency`` (``USD`` when unset)."""
         ...
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Mapping
 from datetime import datetime
+from decimal import Decimal
 from types import MappingProxyType
 from typing import Any
 
@@ -21,7 +22,9 @@ from qbo_sync.testing._fake import _core_faults as faults
 from qbo_sync.testing._fake._core_company import seed_company
 from qbo_sync.testing._fake._core_feeds import cdc, run_batch, run_query_text, write_entity
 from qbo_sync.testing._fake._core_realm import Realm
+from qbo_sync.testing._fake._core_taxservice import create_tax_code
 from qbo_sync.testing._fake._core_time import response_time
+from qbo_sync.testing._fake._core_values import clone
 from qbo_sync.testing._fake._entities import BY_NAME, EntitySpec, spec_for
 from qbo_sync.testing._fake._wire import fault_envelope
 
@@ -113,6 +116,7 @@ class Ledger:
         seed_defaults: bool = True,
         custom_txn_numbers: bool = False,
         multicurrency: bool = False,
+        automated_sales_tax: bool | None = None,
     ) -> str:
         """Create a company.
 
@@ -127,6 +131,8 @@ class Ledger:
             custom_txn_numbers: ``Preferences.SalesFormsPrefs.CustomTxnNumbers``:
                 no automatic DocNumbers, and duplicates are refused (6140).
             multicurrency: ``Preferences.CurrencyPrefs.MultiCurrencyEnabled``.
+            automated_sales_tax: ``Preferences.TaxPrefs.PartnerTaxEnabled``;
+                None means on for a US company, off elsewhere.
 
         Returns:
             The realm id.
@@ -152,6 +158,7 @@ class Ledger:
                 seed_defaults=seed_defaults,
                 custom_txn_numbers=custom_txn_numbers,
                 multicurrency=multicurrency,
+                automated_sales_tax=automated_sales_tax,
             )
             realm.changes.clear()
             realm.writes = 0
@@ -256,6 +263,10 @@ class Ledger:
             return self._ok(run_batch(realm, _parse(body, "BatchItemRequest")))
         if head == "cdc" and len(parts) == 1 and method == "GET":
             return self._ok(cdc(realm, params, self._clock()))
+        if head == "taxservice" and [p.lower() for p in parts[1:]] == ["taxcode"]:
+            if method != "POST":
+                raise faults.unsupported(f"{method} /{path}")
+            return self._ok(create_tax_code(realm, _parse(body, "TaxService")))
         spec = spec_for(head)
         if spec is None:
             raise faults.unsupported(f"{method} /{path}")
@@ -351,6 +362,62 @@ class Ledger:
             finally:
                 self._flush(realm)
             return realm.render(spec, stored)
+
+    def add_tax_code(self, realm_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        """Create a tax code and its rates as ``POST taxservice/taxcode`` would.
+
+        Returns:
+            The tax service's answer (``TaxCodeId``, ``TaxRateDetails``...).
+
+        Raises:
+            KeyError: For an unknown realm.
+            qbo_sync.errors.QBOError: The error a client would get.
+        """
+        with self._lock:
+            realm = self._realm(realm_id)
+            try:
+                return create_tax_code(realm, _json.loads(_json.dumps(dict(body))))
+            except faults.FaultError as fault:
+                raise fault.to_qbo_error() from None
+
+    def set_automated_sales_tax(
+        self, realm_id: str, *, enabled: bool = True, rate: Decimal | int | str | None = None
+    ) -> None:
+        """Turn automated sales tax on or off and set the percent the fake charges with it."""
+        with self._lock:
+            realm = self._realm(realm_id)
+            if rate is not None:
+                value = Decimal(str(rate))
+                if not Decimal(0) <= value <= Decimal(100):
+                    raise ValueError(f"rate must be a percent between 0 and 100, got {rate!r}")
+                realm.ast_rate = value
+            self._merge_preferences(realm, {"TaxPrefs": {"PartnerTaxEnabled": enabled}})
+
+    def update_preferences(self, realm_id: str, changes: Mapping[str, Any]) -> dict[str, Any]:
+        """Merge ``changes`` into the company's Preferences, section by section.
+
+        Returns:
+            The Preferences object as the API would return it.
+        """
+        with self._lock:
+            realm = self._realm(realm_id)
+            return self._merge_preferences(realm, _json.loads(_json.dumps(dict(changes))))
+
+    def _merge_preferences(self, realm: Realm, changes: dict[str, Any]) -> dict[str, Any]:
+        spec = BY_NAME["Preferences"]
+        current = clone(realm.get(spec, "1"))
+        for section, values in changes.items():
+            if isinstance(values, dict) and isinstance(current.get(section), dict):
+                current[section] = {**current[section], **values}
+            else:
+                current[section] = values
+        try:
+            stored = realm.update(spec, current, check_token=False)
+        except faults.FaultError as fault:
+            raise fault.to_qbo_error() from None
+        finally:
+            self._flush(realm)
+        return realm.render(spec, stored)
 
     def read(self, realm_id: str, entity: str, id: str) -> dict[str, Any] | None:  # noqa: A002
         """The object as the API would return it, or None if unknown or deleted."""

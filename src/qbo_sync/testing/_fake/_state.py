@@ -61,6 +61,7 @@ def _realm_state(realm: Realm) -> dict[str, Any]:
         "seq": realm._seq,
         "writes": realm.writes,
         "ast_rate": str(realm.ast_rate),
+        "tax_overrides": sorted([entity, obj_id] for entity, obj_id in realm.tax_overrides),
         "objects": objects,
     }
 
@@ -136,6 +137,7 @@ def _realm_from(state: dict[str, Any], clock: Any) -> Realm:
     realm._seq = int(state["seq"])
     realm.writes = int(state["writes"])
     realm.ast_rate = Decimal(str(state.get("ast_rate", "0")))
+    realm.tax_overrides = {(str(e), str(i)) for e, i in state.get("tax_overrides", [])}
     return realm
 
 
