@@ -54,7 +54,7 @@ def vendor(api: Any) -> dict[str, Any]:
 def test_bill_payment_lowers_bill_balance_and_delete_restores_it(
     api: Any, vendor: dict[str, Any]
 ) -> None:
-    """Paying part of a bill lowers its Balance and links the payment; deleting restores it."""
+    """Paying part of a bill lowers its (and the vendor's) Balance; deleting restores it."""
     bill = _bill(api, vendor["Id"], "200.00", "41.23")
     assert bill["Balance"] == Decimal("241.23")
     payment = _pay_bills(api, vendor["Id"], "141.23", (bill["Id"], "141.23"))
@@ -66,10 +66,12 @@ def test_bill_payment_lowers_bill_balance_and_delete_restores_it(
     # As recorded (quickbooks-ruby CDC fixture): a bill links its payment as BillPaymentCheck.
     assert paid["LinkedTxn"] == [{"TxnId": payment["Id"], "TxnType": "BillPaymentCheck"}]
     assert paid["SyncToken"] == "1"
+    assert api.get("Vendor", vendor["Id"])["Balance"] == Decimal("100.00")
     api.ok("POST", "billpayment", {"operation": "delete"}, {"Id": payment["Id"], "SyncToken": "0"})
     restored = api.get("Bill", bill["Id"])
     assert restored["Balance"] == Decimal("241.23")
     assert restored["LinkedTxn"] == []
+    assert api.get("Vendor", vendor["Id"])["Balance"] == Decimal("241.23")
 
 
 def test_bill_payment_void_restores_balance(api: Any, vendor: dict[str, Any]) -> None:

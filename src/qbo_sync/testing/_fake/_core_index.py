@@ -68,6 +68,7 @@ class RealmIndex:
     - documents: (entity, DocNumber) -> ids, and numeric DocNumbers per entity
       (deleted objects included, as the next automatic number counts them);
     - customer links: (entity, customer id) -> transactions naming the customer;
+    - vendor bills: vendor id -> bills naming the vendor;
     - sub-customers: parent id -> child ids;
     - payment links: (Invoice|CreditMemo, id) -> payments applied to it,
       (Bill, id) -> bill payments applied to it;
@@ -80,6 +81,7 @@ class RealmIndex:
         self._doc_numbers: dict[str, Counter[int]] = {}
         self._doc_max: dict[str, int] = {}
         self._customers: dict[tuple[str, str], _Ids] = {}
+        self._vendor_bills: dict[str, _Ids] = {}
         self._children: dict[str, _Ids] = {}
         self._payments: dict[tuple[str, str], _Ids] = {}
         self._last_id: dict[str, int] = {}
@@ -110,6 +112,9 @@ class RealmIndex:
         customer = _ref(data, "CustomerRef")
         if customer is not None and entity in BALANCE_SOURCES:
             self._customers.setdefault((entity, customer), {})[obj_id] = None
+        vendor = _ref(data, "VendorRef")
+        if vendor is not None and entity == "Bill":
+            self._vendor_bills.setdefault(vendor, {})[obj_id] = None
         parent = _ref(data, "ParentRef")
         if parent is not None and entity == "Customer":
             self._children.setdefault(parent, {})[obj_id] = None
@@ -142,6 +147,9 @@ class RealmIndex:
         customer = _ref(data, "CustomerRef")
         if customer is not None:
             _discard(self._customers, (entity, customer), obj_id)
+        vendor = _ref(data, "VendorRef")
+        if vendor is not None and entity == "Bill":
+            _discard(self._vendor_bills, vendor, obj_id)
         parent = _ref(data, "ParentRef")
         if parent is not None and entity == "Customer":
             _discard(self._children, parent, obj_id)
@@ -177,6 +185,10 @@ class RealmIndex:
     def of_customer(self, entity: str, customer_id: str) -> list[str]:
         """Ids of live ``entity`` transactions whose CustomerRef is ``customer_id``."""
         return list(self._customers.get((entity, customer_id), {}))
+
+    def bills_of(self, vendor_id: str) -> list[str]:
+        """Ids of the live bills whose VendorRef is ``vendor_id``."""
+        return list(self._vendor_bills.get(vendor_id, {}))
 
     def children(self, customer_id: str) -> list[str]:
         """Ids of the sub-customers of ``customer_id``."""

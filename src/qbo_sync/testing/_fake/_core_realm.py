@@ -462,6 +462,7 @@ class Realm:
         self.writes += 1
         self.changes.append(Change(spec.name, data["Id"], operation, moment))
         customers: set[str] = set()
+        vendors: set[str] = set()
         targets: set[tuple[str, str]] = set()
         for version in (old, data):
             if version is None:
@@ -469,6 +470,9 @@ class Realm:
             ref = version.get("CustomerRef")
             if isinstance(ref, dict) and ref.get("value"):
                 customers.add(str(ref["value"]))
+            vendor = version.get("VendorRef")
+            if spec.name in ("Bill", "BillPayment") and isinstance(vendor, dict):
+                vendors.add(str(vendor.get("value")))
             linkable = LINK_TARGETS.get(spec.name, ())
             for line in version.get("Line", []) if linkable else ():
                 for link in line.get("LinkedTxn", []):
@@ -478,6 +482,8 @@ class Realm:
             self._refresh_target(entity, obj_id)
         for customer_id in sorted(customers):
             self._refresh_customer(customer_id)
+        for vendor_id in sorted(vendors):
+            self._refresh_vendor(vendor_id)
 
     def _refresh_target(self, entity: str, obj_id: str) -> None:
         record = self.records[entity].get(obj_id)
@@ -514,6 +520,18 @@ class Realm:
                 own += sign * Decimal(stored[other_id].data.get(key, 0))
         record.data["Balance"] = money(own)
         self._refresh_jobs(record)
+
+    def _refresh_vendor(self, vendor_id: str) -> None:
+        # A vendor's Balance is what its open bills still owe.
+        record = self.records["Vendor"].get(vendor_id)
+        if record is None:
+            return
+        bills = self.records["Bill"]
+        owed = sum(
+            (Decimal(bills[i].data.get("Balance", 0)) for i in self.index.bills_of(vendor_id)),
+            ZERO,
+        )
+        record.data["Balance"] = money(owed)
 
     def _refresh_jobs(self, record: Record) -> None:
         # BalanceWithJobs rolls sub-customer balances up the parent chain.
