@@ -6,12 +6,15 @@ Prints:
 - requests to read 10,000 customers with automatic paging (target <= 11: 1,000 per
   page), on a small in-benchmark query store;
 plus wall time for each. Requests are counted by a wrapping transport.
+Last, 200 single reads on FakeQBO: QBOClient in sequence, AsyncQBOClient (on the
+fake's ASGI app) in sequence and 10 at a time.
 
 Run: python benchmarks/bench_client.py
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 from decimal import Decimal
@@ -20,7 +23,7 @@ from typing import Any
 import httpx
 
 from qbo_sync import _json, models
-from qbo_sync.client import BatchOperation, QBOClient
+from qbo_sync.client import AsyncQBOClient, BatchOperation, QBOClient
 from qbo_sync.http import RealmPacer, RetryPolicy
 
 
@@ -105,6 +108,45 @@ def main() -> None:
         elapsed = time.perf_counter() - start
         print(f"read {n:,} customers with auto-paging (counting store): {counting.count} "
               f"requests (target <= 11), {elapsed:.2f} s")
+
+    compare_async(200)
+
+
+def compare_async(n: int) -> None:
+    """``n`` reads of one customer: the sync client, then the async one (serial, concurrent)."""
+    try:
+        from qbo_sync.testing import FakeQBO  # noqa: PLC0415 - optional, as above
+    except ImportError:
+        return
+    fake = FakeQBO(limits=False)
+    realm = fake.add_company(company_name="Bench Co")
+    token = fake.issue_access_token(realm)
+    with make_client(fake.transport(), realm, token) as client:
+        cid = client.customers.create(models.Customer(display_name="Read Me")).id
+        start = time.perf_counter()
+        for _ in range(n):
+            client.customers.get(cid)
+        sync_s = time.perf_counter() - start
+
+    async def run() -> tuple[float, float]:
+        pacer = RealmPacer(per_minute=None, batch_per_minute=None, per_second=None,
+                           max_in_flight=None)
+        async with AsyncQBOClient(
+            realm_id=realm, environment="sandbox", access_token=token, pacer=pacer,
+            transport=httpx.ASGITransport(app=fake.asgi_app), retry=RetryPolicy(max_attempts=1),
+        ) as aclient:
+            start = time.perf_counter()
+            for _ in range(n):
+                await aclient.customers.get(cid)
+            serial = time.perf_counter() - start
+            start = time.perf_counter()
+            for _ in range(n // 10):
+                await asyncio.gather(*(aclient.customers.get(cid) for _ in range(10)))
+            return serial, time.perf_counter() - start
+
+    async_serial, async_gather = asyncio.run(run())
+    print(f"{n} reads on FakeQBO: sync {sync_s:.2f} s; async over ASGI {async_serial:.2f} s "
+          f"in sequence, {async_gather:.2f} s ten at a time")
 
 
 if __name__ == "__main__":
