@@ -249,3 +249,43 @@ def test_tracking_refs_are_checked(api: Any, vendor: dict[str, Any]) -> None:
         "POST", "invoice", body={"CustomerRef": {"value": customer["Id"]}, "Line": [line]}
     )
     assert inactive["code"] == "610"
+
+
+def test_new_entities_in_batch_and_cdc(api: Any, vendor: dict[str, Any]) -> None:
+    """Classes, departments and bill payments go through batch and show up in CDC."""
+    bill = _bill(api, vendor["Id"], "12.00")
+    bank = _account(api, "Checking")
+    items = [
+        {"bId": "c", "operation": "create", "Class": {"Name": "Batch class"}},
+        {"bId": "d", "operation": "create", "Department": {"Name": "Batch dept"}},
+        {
+            "bId": "p",
+            "operation": "create",
+            "BillPayment": {
+                "VendorRef": {"value": vendor["Id"]},
+                "PayType": "Check",
+                "CheckPayment": {"BankAccountRef": {"value": bank["Id"]}},
+                "TotalAmt": 12,
+                "Line": [{"Amount": 12, "LinkedTxn": [{"TxnId": bill["Id"], "TxnType": "Bill"}]}],
+            },
+        },
+    ]
+    answers = api.ok("POST", "batch", body={"BatchItemRequest": items})["BatchItemResponse"]
+    assert answers[0]["Class"]["FullyQualifiedName"] == "Batch class"
+    assert answers[1]["Department"]["Name"] == "Batch dept"
+    assert answers[2]["BillPayment"]["TotalAmt"] == Decimal("12.00")
+    changed = api.ok(
+        "GET",
+        "cdc",
+        {"entities": "Class,Department,BillPayment,Bill", "changedSince": "2026-01-01"},
+    )["CDCResponse"][0]["QueryResponse"]
+    found = {
+        name: [o["Id"] for o in page[name]]
+        for page in changed
+        for name in page
+        if name[0].isupper()
+    }
+    assert found["Class"] == [answers[0]["Class"]["Id"]]
+    assert found["Department"] == [answers[1]["Department"]["Id"]]
+    assert found["BillPayment"] == [answers[2]["BillPayment"]["Id"]]
+    assert found["Bill"] == [bill["Id"]]
