@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
+
+import pytest
 
 from qbo_sync import QBOClient, Query
 from qbo_sync.models import Bill, BillPayment, Class, Department, PaymentMethod, TaxCode
@@ -103,3 +106,33 @@ def test_gb_tax_codes_read_as_models(fake: FakeQBO) -> None:
         assert prefs.currency_prefs.home_currency.value == "GBP"
         assert prefs.accounting_info_prefs is not None
         assert prefs.accounting_info_prefs.track_departments is False
+
+
+def test_tax_settings_survive_save_and_load(tmp_path: Path) -> None:
+    """The AST rate and explicit TotalTax overrides are kept by save_state / load_state."""
+    fake = FakeQBO(limits=False)
+    realm = fake.add_company()
+    fake.set_automated_sales_tax(realm, rate="10")
+    customer = fake.seed(realm, "Customer", {"DisplayName": "Kept"})
+    item = fake.objects(realm, "Item")[0]
+
+    def invoice(**extra: object) -> dict[str, object]:
+        line = {
+            "DetailType": "SalesItemLineDetail",
+            "Amount": 50,
+            "SalesItemLineDetail": {
+                "ItemRef": {"value": item["Id"]},
+                "TaxCodeRef": {"value": "TAX"},
+            },
+        }
+        return {"CustomerRef": {"value": customer["Id"]}, "Line": [line], **extra}
+
+    overridden = fake.seed(realm, "Invoice", invoice(TxnTaxDetail={"TotalTax": 1}))
+    fake.save_state(tmp_path / "state.json")
+    loaded = FakeQBO(limits=False)
+    loaded.load_state(tmp_path / "state.json")
+    assert loaded.seed(realm, "Invoice", invoice())["TotalAmt"] == Decimal("55.00")
+    note = {"Id": overridden["Id"], "PrivateNote": "still overridden"}
+    assert loaded.seed(realm, "Invoice", note)["TotalAmt"] == Decimal("51.00")
+    with pytest.raises(ValueError, match="between 0 and 100"):
+        loaded.set_automated_sales_tax(realm, rate=101)
