@@ -381,7 +381,7 @@ def redis_pacer(redis_url: str) -> Iterator[Any]:
     client = redis.Redis.from_url(redis_url)
     prefix = f"qbo_sync:test:async:{uuid.uuid4().hex}"
     yield RedisPacer(redis=client, prefix=prefix, per_minute=None, batch_per_minute=None,
-                     per_second=None, max_in_flight=1, poll_interval=0.01)
+                     per_second=None, max_in_flight=1, poll_interval=0.01, throttle_pause=0.2)
     for key in client.scan_iter(match=f"{prefix}:*"):
         client.delete(key)
     client.close()
@@ -408,3 +408,26 @@ def test_redis_pacer_paces_async_callers(redis_pacer: Any) -> None:
     run(body)
     assert peak == [1, 1, 1, 1]
     assert redis_pacer.in_flight("r1") == 0
+
+
+def test_async_client_on_a_redis_pacer_survives_a_throttle(redis_pacer: Any) -> None:
+    """Through RedisPacer (asked from threads), a 429 is noted in Redis and retried."""
+    company = Company("100")
+    company.fake.faults.throttle_next(1)
+    waits: list[float] = []
+
+    async def record(seconds: float) -> None:
+        waits.append(seconds)
+
+    async def body() -> None:
+        retry = RetryPolicy(async_sleep=record)
+        async with company.client("100", pacer=redis_pacer, retry=retry) as client:
+            info = await client.company_info()
+            assert info.company_name == "Co 100"
+            assert client.stats.throttled == 1
+
+    run(body)
+    assert len(waits) == 1
+    blocked = redis_pacer._redis.get(redis_pacer._key("100", "blocked_until"))
+    assert blocked is not None  # the throttle reached every process's budget
+    assert redis_pacer.in_flight("100") == 0

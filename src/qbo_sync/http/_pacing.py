@@ -232,13 +232,14 @@ class RealmPacer:
 
         Returns:
             ``0.0`` when the slot was taken (pair with :meth:`release`), else
-            the seconds to wait before asking again (``poll_interval`` when
-            only the in-flight limit is full).
+            the seconds to wait before asking again (at least ``poll_interval``
+            while the in-flight limit is full).
         """
         with self._cond:
             realm = self._realms.setdefault(realm_id, _Realm())
             if self.max_in_flight is not None and realm.in_flight >= self.max_in_flight:
-                return self.poll_interval
+                # A window may hold the realm back longer than the next release will.
+                return max(self.poll_interval, self._wait_needed(realm, self._clock(), batch))
             return self._take(realm, batch)[0]
 
     def release(self, realm_id: str) -> None:
