@@ -35,7 +35,7 @@ STEP_HEADS = [
     "[9/10]  runs",
     "[10/10] health",
 ]
-ENTITIES = ["Item", "Customer", "Invoice", "CreditMemo", "Payment"]
+ENTITIES = ["Item", "Customer", "Vendor", "Invoice", "CreditMemo", "Payment", "Purchase", "Bill"]
 
 
 def _no_secret_in(text: str, secrets: set[str]) -> None:
@@ -79,7 +79,7 @@ def test_first_run_pushes_the_book_and_shows_each_flow(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], demo_secrets: set[str]
 ) -> None:
     """The default demo exits 0 and prints its ten steps: the book pushed through the engine
-    (84 created, the deliberate failure and its fix), the invoice paid from a QBO payment and
+    (93 created, the deliberate failure and its fix), the invoice paid from a QBO payment and
     its webhook, the voided invoice, the pull; no token, code, key or secret is printed."""
     db = tmp_path / "demo.sqlite3"
     assert main(["demo", "--db", str(db)]) == 0
@@ -94,12 +94,12 @@ def test_first_run_pushes_the_book_and_shows_each_flow(
     book = steps["[2/10]  book"]
     assert "sample_book(): 25 customers, 5 items, 40 invoices, 10 payments, 3 credit memos" in book
     assert "+ customer cust-northwind 'Northwind Traders': QBO already has a vendor" in book
-    assert "84 records saved in table demo_records" in book
+    assert "93 records saved in table demo_records" in book
     assert "suggest_accounts() -> map_accounts()" in steps["[3/10]  accounts"]
 
     push = steps["[4/10]  push"]
-    assert "push(): all 84 records of the product's table" in push
-    assert "84 created, 0 updated, 0 matched, 1 failed, 0 skipped" in push
+    assert "push(): all 93 records of the product's table" in push
+    assert "93 created, 0 updated, 0 matched, 1 failed, 0 skipped" in push
     assert "the default service item 'Professional Services'" in push
     assert "failed (deliberate, as planned): Customer cust-northwind: duplicate_name" in push
     assert "QBO already uses the name 'Northwind Traders'" in push
@@ -189,12 +189,16 @@ def test_first_run_leaves_the_product_and_qbo_in_step(
     db = tmp_path / "demo.sqlite3"
     summary = _json_run(db, capsys=capsys)
     rows = _product_rows(db)
-    assert len(rows) == 86  # 84 + the accountant's payment + QBO's own "Services" item
+    # 93 + the accountant's payment + QBO's own "Services" item + QBO's vendor of step 2
+    assert len(rows) == 96
     assert rows["Invoice", "inv-00039"]["balance"] == "0"
     assert rows["Invoice", "inv-00038"]["voided"] is True
     assert rows["Customer", "cust-northwind"]["display_name"] == "Northwind Traders (customer)"
     pulled = sorted(local_id for _, local_id in rows if "-qbo-" in local_id)
-    assert pulled == ["item-qbo-1", f"payment-qbo-{summary['payment']['qbo_payment_id']}"]
+    assert pulled[:2] == ["item-qbo-1", f"payment-qbo-{summary['payment']['qbo_payment_id']}"]
+    assert pulled[2].startswith("vendor-qbo-")  # the accountant's vendor of step 2
+    assert rows["Vendor", pulled[2]]["display_name"] == "Northwind Traders"
+    assert rows["Expense", "exp-00002"]["entity"] == "Bill"
     with sqlite3.connect(db) as conn:
         (note,) = conn.execute("SELECT note FROM demo_timeline").fetchone()
     assert note.startswith("Payment confirmed via QuickBooks: 677.52 received on ")
@@ -217,7 +221,11 @@ def test_first_run_leaves_the_product_and_qbo_in_step(
         assert paid["Balance"] == 0
         names = {c["DisplayName"] for c in fake.objects(realm, "Customer")}
         assert "Northwind Traders (customer)" in names
-        assert [v["DisplayName"] for v in fake.objects(realm, "Vendor")] == ["Northwind Traders"]
+        assert sorted(v["DisplayName"] for v in fake.objects(realm, "Vendor")) == \
+            ["Acme Supplies", "Northside Fuel", "Northwind Traders", "Pipe World"]
+        bills = fake.objects(realm, "Bill")
+        assert [b["DocNumber"] for b in bills] == ["EXP-00003", "EXP-00006"]
+        assert len(fake.objects(realm, "Purchase")) == 4
         assert fake.object_counts(realm)["Invoice"] == 40
     finally:
         store.close()
@@ -238,11 +246,13 @@ def test_second_run_skips_every_record_and_writes_nothing(
     assert second["company"]["connected_before"] is True
     assert second["book"]["generated"] is False
     records = second["book"]["records"]
-    assert records == 86
+    assert records == 96
     push = second["push"]
     assert push["totals"] == {"created": 0, "updated": 0, "matched": 0, "failed": 0,
                               "skipped": records}
-    assert {e: c["skipped"] for e, c in push["counts"].items()} == second["book"]["by_entity"]
+    skipped = {e: c["skipped"] for e, c in push["counts"].items()}
+    skipped["Expense"] = skipped.pop("Purchase") + skipped.pop("Bill")
+    assert skipped == second["book"]["by_entity"]
     assert push["write_requests"] == 0
     assert push["failures"] == []
     assert push["fix"] is None
@@ -263,7 +273,7 @@ def test_second_run_skips_every_record_and_writes_nothing(
 def test_second_run_prints_that_everything_was_skipped(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """In text, the second run says what it reused and that the push skipped all 86 records
+    """In text, the second run says what it reused and that the push skipped all 96 records
     with no request; the payment and the void are reported as done by the first run."""
     db = tmp_path / "demo.sqlite3"
     assert main(["demo", "--db", str(db)]) == 0
@@ -274,10 +284,10 @@ def test_second_run_prints_that_everything_was_skipped(
     assert f"{db} (run 2 on this file)" in steps["head"]
     assert "fake-qbo.json: the fake QBO as the last run left it, loaded" in steps["head"]
     assert "connected before: tokens read from the database" in steps["[1/10]  connect"]
-    assert "86 records read from table demo_records" in steps["[2/10]  book"]
+    assert "96 records read from table demo_records" in steps["[2/10]  book"]
     assert "--customers and --invoices only size a new book" in steps["[2/10]  book"]
     assert "mapped earlier, kept" in steps["[3/10]  accounts"]
-    assert ("0 created, 0 updated, 0 matched, 0 failed, 86 skipped; 0 requests, "
+    assert ("0 created, 0 updated, 0 matched, 0 failed, 96 skipped; 0 requests, "
             "0 batch writes") in steps["[4/10]  push"]
     assert "was paid in QuickBooks in an earlier run" in steps["[5/10]  payment"]
     assert "was voided in an earlier run" in steps["[6/10]  void"]
@@ -322,8 +332,10 @@ def test_json_summary_shape(
     assert summary["started_over"] is None
     assert summary["company"]["environment"] == "sandbox"
     assert summary["book"]["by_entity"] == {
-        "Item": 5, "Customer": 6, "Invoice": 8, "CreditMemo": 1, "Payment": 2}
-    assert set(summary["accounts"]) == {"mapped_before", "income", "accounts_receivable", "names"}
+        "Item": 5, "Customer": 6, "Vendor": 3, "Invoice": 8, "CreditMemo": 1, "Payment": 2,
+        "Expense": 1}
+    assert set(summary["accounts"]) == {"mapped_before", "income", "accounts_receivable",
+                                        "expense", "bank", "accounts_payable", "names"}
     push = summary["push"]
     assert list(push["counts"]) == ENTITIES
     assert push["counts"]["Customer"] == {
@@ -373,7 +385,7 @@ def test_push_progress_in_plain_lines(
     assert invoices == ["60/200", "120/200", "150/200", "200/200"]
     assert len(progress) <= 4 * len(ENTITIES)
     summary = _json_run(tmp_path / "quiet.sqlite3", capsys=capsys)  # no progress in JSON
-    assert summary["push"]["totals"]["created"] == 84
+    assert summary["push"]["totals"]["created"] == 93
 
 
 def test_push_progress_redraws_one_line_on_a_terminal(tmp_path: Path) -> None:
@@ -502,5 +514,5 @@ def test_python_dash_m_demo_json(tmp_path: Path) -> None:
     db = Path(summary["db"])
     assert db.is_file()
     assert db == (tmp_path / "qbo-sync-demo.sqlite3").resolve()
-    assert summary["book"]["records"] == 84
-    assert summary["push"]["totals"]["created"] == 84
+    assert summary["book"]["records"] == 93
+    assert summary["push"]["totals"]["created"] == 93

@@ -473,7 +473,8 @@ def test_status_test_connection_and_map_accounts(connected: Cli) -> None:
     (company,) = json.loads(cli.ok("status", "--json"))["companies"]
     assert company["realm_id"] == cli.realm
     assert company["state"] == "connected"
-    assert company["account_mapping"] == {"income": "1", "accounts_receivable": "3"}
+    assert company["account_mapping"] == {"income": "1", "accounts_receivable": "3", "bank": "6",
+                                          "accounts_payable": "7", "expense": "9"}
     assert company["last_run"] is None
     cli.assert_no_secret_printed()
 

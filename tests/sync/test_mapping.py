@@ -113,7 +113,10 @@ def test_invoice_maps_lines_items_taxes_and_accounts() -> None:
     assert first["Amount"] == Decimal("337.50")
     assert first["SalesItemLineDetail"]["ItemRef"] == {"value": "7"}
     assert second["SalesItemLineDetail"]["ItemRef"] == {"value": "1"}
-    assert second["SalesItemLineDetail"]["TaxCodeRef"] == {"value": "5"}
+    # A US company: the mapped rate code "5" goes on the transaction, lines say TAX.
+    assert second["SalesItemLineDetail"]["TaxCodeRef"] == {"value": "TAX"}
+    assert wire["TxnTaxDetail"] == {"TxnTaxCodeRef": {"value": "5"}}
+    assert "GlobalTaxCalculation" not in wire
     assert wire["DocNumber"] == "1001"
     assert list(InvoiceMapper().dependencies(INVOICE)) == [Dependency("Customer", "cust-1"),
                                                            Dependency("Item", "item-1")]
@@ -225,7 +228,8 @@ def test_records_round_trip_through_json_dicts() -> None:
     assert record_from_dict("Invoice", json.loads(json.dumps(data))) == INVOICE
     data["lines"][1]["amount"] = 45  # a plain JSON number
     assert record_from_dict("Invoice", data).lines[1].amount == Decimal(45)
-    assert list(LOCAL_RECORD_TYPES) == ["Item", "Customer", "Invoice", "CreditMemo", "Payment"]
+    assert list(LOCAL_RECORD_TYPES) == ["Item", "Customer", "Vendor", "Invoice", "CreditMemo",
+                                       "Payment", "Expense"]
 
 
 def test_bad_record_dicts_name_every_field_at_fault() -> None:

@@ -59,7 +59,8 @@ __all__ = [
     "run_test_connection",
 ]
 
-_PUSH_ORDER = ("Item", "Customer", "Invoice", "CreditMemo", "Payment")
+_PUSH_ORDER = ("Item", "Customer", "Vendor", "Invoice", "CreditMemo", "Payment", "Purchase",
+               "Bill")
 _TEMPORARY = {"write_unconfirmed", "conflict"}
 _MAP_ACCOUNTS = "map the accounts: qbo-sync map-accounts --suggested"
 _REASON_HINTS = {
@@ -317,10 +318,14 @@ def run_test_connection(args: argparse.Namespace, *, out: TextIO) -> int:
 # -- map-accounts -----------------------------------------------------------------------
 
 
+#: The account-mapping roles ``map-accounts`` shows and sets, in order.
+ACCOUNT_ROLES = ("income", "accounts_receivable", "expense", "bank", "credit_card",
+                 "accounts_payable")
+
+
 def run_map_accounts(args: argparse.Namespace, *, out: TextIO) -> int:
-    """Show or save the income and accounts-receivable accounts invoices are posted to."""
-    chosen = {role: value for role, value in (
-        ("income", args.income), ("accounts_receivable", args.accounts_receivable)) if value}
+    """Show or save the accounts invoices and expenses are posted to, by role."""
+    chosen = {role: getattr(args, role) for role in ACCOUNT_ROLES if getattr(args, role)}
     store = open_store(args)
     try:
         with library_errors():
@@ -341,7 +346,7 @@ def run_map_accounts(args: argparse.Namespace, *, out: TextIO) -> int:
     finally:
         store.close()
     lines = [f"{company.name}"]
-    for role in ("income", "accounts_receivable"):
+    for role in ACCOUNT_ROLES:
         label = role.replace("_", " ")
         now_id = after.get(role)
         note = " (saved now)" if chosen.get(role) and before.get(role) != now_id else ""
@@ -523,6 +528,8 @@ def run_sync(args: argparse.Namespace, *, out: TextIO, err: TextIO) -> int:
     push, pull = _check_sync_options(args)
     records = load_records(args.records) if push else None
     entities = set(args.entity) if args.entity else None
+    if entities and "Expense" in entities:  # the product's expenses: QBO purchases and bills
+        entities = (entities - {"Expense"}) | {"Purchase", "Bill"}
     to_stdout = pull and args.output in (None, "-")
     report_out = err if to_stdout else out
     results: dict[str, Any] = {}

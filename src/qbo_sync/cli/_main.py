@@ -146,15 +146,24 @@ def _add_company_commands(commands: Any) -> None:
             "Read CompanyInfo once with the stored tokens (refreshed first when needed).")
 
     mapping = command(
-        "map-accounts", "show or save the income and accounts-receivable accounts",
-        "Invoices and items need an income account and the accounts-receivable account. "
-        "Without options, show the mapping and QuickBooks' suggestions (one query).",
+        "map-accounts", "show or save the accounts invoices and expenses are posted to",
+        "Invoices and items need an income account and the accounts-receivable account; "
+        "expenses an expense account, and the bank or credit card account they were paid "
+        "from (purchases) or accounts payable (bills). Without options, show the mapping "
+        "and QuickBooks' suggestions (one query).",
     )
     mapping.add_argument("--suggested", action="store_true",
                          help="save QuickBooks' suggested accounts")
     mapping.add_argument("--income", default=None, metavar="ID", help="the income account id")
     mapping.add_argument("--accounts-receivable", default=None, metavar="ID",
                          help="the accounts-receivable account id")
+    mapping.add_argument("--expense", default=None, metavar="ID",
+                         help="the expense account id")
+    mapping.add_argument("--bank", default=None, metavar="ID", help="the bank account id")
+    mapping.add_argument("--credit-card", default=None, metavar="ID",
+                         help="the credit card account id")
+    mapping.add_argument("--accounts-payable", default=None, metavar="ID",
+                         help="the accounts-payable account id")
 
     sync = command(
         "sync", "push a records file to QuickBooks and pull its changes as JSON lines",

@@ -26,10 +26,18 @@ import attrs
 from qbo_sync.mapping import LOCAL_RECORD_TYPES, record_from_dict, record_to_dict
 from qbo_sync.sync import Change, ChangeKind
 
-__all__ = ["ENTITY_OF", "DemoSink", "ProductDB", "ProductSource", "TimelineEntry"]
+__all__ = ["ENTITY_OF", "DemoSink", "ProductDB", "ProductSource", "TimelineEntry",
+           "table_entity"]
 
-#: The entity of each local record class.
+#: The entity of each local record class (``"Expense"`` for purchases and bills).
 ENTITY_OF: dict[type[Any], str] = {cls: entity for entity, cls in LOCAL_RECORD_TYPES.items()}
+#: QBO entities whose records the product keeps under another name.
+_TABLE_ENTITY = {"Purchase": "Expense", "Bill": "Expense"}
+
+
+def table_entity(entity: str) -> str:
+    """The product's entity name for a QBO entity (purchases and bills are expenses)."""
+    return _TABLE_ENTITY.get(entity, entity)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS demo_records (
@@ -125,17 +133,19 @@ class ProductDB:
         return {entity: n for entity, n in counted.items() if n}
 
     def get(self, entity: str, local_id: str) -> Any:
-        """One record, or ``None``."""
-        return self._records.get((entity, local_id))
+        """One record, or ``None`` (``"Purchase"`` and ``"Bill"`` name expenses)."""
+        return self._records.get((table_entity(entity), local_id))
 
     # -- RecordSource: where the engine reads the product's records --------------------
 
     def records_of(self, entity: str) -> list[Any]:
-        """Every record of ``entity`` (``RecordSource.records``)."""
+        """Every record of ``entity`` (``RecordSource.records``; every expense for purchases)."""
+        entity = table_entity(entity)
         return [r for (e, _), r in self._records.items() if e == entity]
 
     def get_many(self, entity: str, local_ids: Sequence[str]) -> list[Any]:
         """The records of ``entity`` with these ids (``RecordSource.get``)."""
+        entity = table_entity(entity)
         found = (self._records.get((entity, i)) for i in local_ids)
         return [r for r in found if r is not None]
 
@@ -218,10 +228,11 @@ class DemoSink:
             self.counts[change.kind.value] = self.counts.get(change.kind.value, 0) + 1
             if change.kind is ChangeKind.CREATED and change.record is not None:
                 local_id = f"{change.entity.lower()}-qbo-{change.qbo_id}"
-                pending[change.entity, local_id] = attrs.evolve(change.record, id=local_id)
+                pending[table_entity(change.entity), local_id] = attrs.evolve(change.record,
+                                                                              id=local_id)
                 new_ids[change.qbo_id] = local_id
                 continue
-            key = (change.entity, change.local_id or "")
+            key = (table_entity(change.entity), change.local_id or "")
             current = pending.get(key) or self._db.get(*key)
             if current is None:
                 continue

@@ -76,7 +76,9 @@ class BookSize:
 
     Items are a fifth of the customers (5 to 100), payments a quarter of the
     invoices (paying the first ones), credit memos 3 per 40 invoices (at
-    least 1). The defaults give ``sample_book()``'s own book.
+    least 1), vendors one per eight customers (3 to 50), expenses 6 per 40
+    invoices (at least 1). The defaults give ``sample_book()``'s own book, with 3
+    vendors and 6 expenses.
     """
 
     customers: int = 25
@@ -96,6 +98,16 @@ class BookSize:
     def credit_memos(self) -> int:
         """Credit memos."""
         return max(1, self.invoices * 3 // 40)
+
+    @property
+    def vendors(self) -> int:
+        """Vendors the expenses are bought from."""
+        return max(3, min(50, self.customers // 8))
+
+    @property
+    def expenses(self) -> int:
+        """Expenses: cash and check purchases, and bills."""
+        return max(1, self.invoices * 6 // 40)
 
 
 @attrs.frozen(kw_only=True)
@@ -293,6 +305,7 @@ class DemoSteps:
             book = sample_book(
                 customers=size.customers, items=size.items, invoices=size.invoices,
                 payments=size.payments, credit_memos=size.credit_memos,
+                vendors=size.vendors, expenses=size.expenses,
             )
             # An accountant's vendor already in QBO, and a customer of the product
             # with the same name: QBO keeps names unique across both, so it fails.
@@ -309,7 +322,8 @@ class DemoSteps:
             self._say(
                 head + f"sample_book(): {len(book.customers):,} customers, {len(book.items):,} "
                 f"items, {len(book.invoices):,} invoices, {len(book.payments):,} payments, "
-                f"{plural(len(book.credit_memos), 'credit memo')}"
+                f"{plural(len(book.credit_memos), 'credit memo')}, "
+                f"{plural(len(book.vendors), 'vendor')}, {plural(len(book.expenses), 'expense')}"
             )
             self._say(
                 MORE + f"+ customer {CLASH_ID} {VENDOR_NAME!r}: QBO already has a vendor "
@@ -342,7 +356,7 @@ class DemoSteps:
     def _accounts(self) -> None:
         engine = self.engine
         mapped = dict(engine.settings().account_mapping)
-        roles = ("income", "accounts_receivable")
+        roles = ("income", "accounts_receivable", "expense", "bank", "accounts_payable")
         kept = all(mapped.get(role) for role in roles)
         if not kept:
             suggested = engine.suggest_accounts()
@@ -360,10 +374,14 @@ class DemoSteps:
             MORE + f"income {mapped['income']} {names['income']!r}; accounts receivable "
             f"{mapped['accounts_receivable']} {names['accounts_receivable']!r}"
         )
+        self._say(
+            MORE + f"expense {mapped['expense']} {names['expense']!r}; bank {mapped['bank']} "
+            f"{names['bank']!r}; accounts payable {mapped['accounts_payable']} "
+            f"{names['accounts_payable']!r}"
+        )
         self._summary["accounts"] = {
             "mapped_before": kept,
-            "income": mapped["income"],
-            "accounts_receivable": mapped["accounts_receivable"],
+            **{role: mapped[role] for role in roles},
             "names": names,
         }
 
@@ -373,7 +391,8 @@ class DemoSteps:
         engine, product = self.engine, self._product
         self._say(
             step(4, "push") + f"push(): all {len(product):,} records of the product's table, in "
-            "dependency order (items, customers, invoices, credit memos, payments)"
+            "dependency order (items, customers, vendors, invoices, credit memos, payments, "
+            "expenses)"
         )
         self._progress.active = True
         self._reasons.clear()

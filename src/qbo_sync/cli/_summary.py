@@ -15,11 +15,12 @@ T = TypeVar("T")
 
 __all__ = ["dashboard", "health", "in_push_order", "outcome", "report", "run"]
 
-_PUSH_ORDER = {"Item": 0, "Customer": 1, "Invoice": 2, "CreditMemo": 3, "Payment": 4}
+_PUSH_ORDER = {"Item": 0, "Customer": 1, "Vendor": 2, "Invoice": 3, "CreditMemo": 4,
+               "Payment": 5, "Purchase": 6, "Bill": 7}
 
 
 def in_push_order(counts: Mapping[str, T]) -> dict[str, T]:
-    """Per-entity values in push order (items, customers, invoices, credit memos, payments)."""
+    """Per-entity values in push order (name lists, sales, then purchases and bills)."""
     return dict(sorted(counts.items(), key=lambda kv: (_PUSH_ORDER.get(kv[0], 99), kv[0])))
 
 

@@ -22,20 +22,25 @@ from qbo_sync.errors import MappingError
 from qbo_sync.mapping._records import (
     LocalCreditMemo,
     LocalCustomer,
+    LocalExpense,
     LocalInvoice,
     LocalItem,
     LocalPayment,
+    LocalVendor,
 )
 
 __all__ = ["LOCAL_RECORD_TYPES", "record_from_dict", "record_to_dict"]
 
-#: The canonical record class of each QBO entity, in push order.
+#: The canonical record class of each synced entity, in push order. ``"Expense"``
+#: stands for QBO's ``Purchase`` and ``Bill`` (the engine routes each expense).
 LOCAL_RECORD_TYPES: Mapping[str, type[Any]] = {
     "Item": LocalItem,
     "Customer": LocalCustomer,
+    "Vendor": LocalVendor,
     "Invoice": LocalInvoice,
     "CreditMemo": LocalCreditMemo,
     "Payment": LocalPayment,
+    "Expense": LocalExpense,
 }
 
 

@@ -23,6 +23,7 @@ from typing import Any, ClassVar, Generic, Protocol, TypeVar, runtime_checkable
 import attrs
 
 from qbo_sync.client import Query
+from qbo_sync.mapping._company import CompanySetup
 
 __all__ = [
     "BaseMapper",
@@ -107,6 +108,20 @@ class MapContext(Protocol):
         """
         ...
 
+    def company(self) -> CompanySetup:
+        """What the company has switched on: tax rules, class and location tracking.
+
+        Read from QBO at most once per run, and only when a mapper asks.
+
+        Raises:
+            MappingError: ``read_failed`` when QBO did not answer.
+        """
+        ...
+
+    def warn(self, message: str) -> None:
+        """Note something about the record being mapped; it becomes its outcome's message."""
+        ...
+
 
 @runtime_checkable
 class PullContext(Protocol):
@@ -182,12 +197,15 @@ class Mapper(Protocol[L, E]):
 
 
 def _plain(value: Any) -> Any:
+    # Unset (None) fields are left out, so a new optional field on a record
+    # (``LocalLine.class_id``) does not change the fingerprint of every link.
     if attrs.has(type(value)):
-        return {k: _plain(v) for k, v in attrs.asdict(value, recurse=False).items()}
+        return {k: _plain(v) for k, v in attrs.asdict(value, recurse=False).items()
+                if v is not None}
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
     if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): _plain(v) for k, v in value.items() if v is not None}
     if isinstance(value, enum.Enum):
         return value.value
     if value is None or isinstance(value, (bool, int, str)):
@@ -198,8 +216,9 @@ def _plain(value: Any) -> Any:
 def fingerprint_of(values: Mapping[str, Any]) -> str:
     """A stable SHA-256 (hex, 32 characters) of plain values.
 
-    Key order never matters; ``Decimal("1.50")`` and ``Decimal("1.5")`` differ
-    (the text QBO gets differs too).
+    Key order never matters, and neither does a key whose value is ``None``;
+    ``Decimal("1.50")`` and ``Decimal("1.5")`` differ (the text QBO gets
+    differs too).
     """
     text = json.dumps(_plain(values), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]

@@ -27,11 +27,14 @@ __all__ = [
     "LocalAddress",
     "LocalCreditMemo",
     "LocalCustomer",
+    "LocalExpense",
+    "LocalExpenseLine",
     "LocalInvoice",
     "LocalItem",
     "LocalLine",
     "LocalPayment",
     "LocalPaymentApplication",
+    "LocalVendor",
 ]
 
 
@@ -156,6 +159,8 @@ class LocalLine:
         tax_code: The product's tax code, mapped through the realm's
             ``tax_code_mapping`` (a missing mapping fails the record).
         service_date: When the work was done.
+        class_id: The product's class, mapped with ``engine.map_classes()``;
+            sent only when the company tracks classes.
     """
 
     item_id: str | None = None
@@ -165,6 +170,7 @@ class LocalLine:
     amount: Decimal = attrs.field(converter=_required_money)
     tax_code: str | None = None
     service_date: dt.date | None = None
+    class_id: str | None = None
 
     @amount.default
     def _amount(self) -> Decimal:
@@ -191,6 +197,9 @@ class LocalInvoice:
         deleted: Deleted in the product: deleted in QBO.
         total: Filled by a pull: QBO's total.
         balance: Filled by a pull: what is still owed.
+        department_id: The product's location (QBO department), mapped with
+            ``engine.map_departments()``; sent only when the company tracks
+            locations.
     """
 
     id: str = attrs.field(validator=_non_empty)
@@ -206,6 +215,7 @@ class LocalInvoice:
     deleted: bool = False
     total: Decimal | None = attrs.field(default=None, converter=_money)
     balance: Decimal | None = attrs.field(default=None, converter=_money)
+    department_id: str | None = None
 
     @property
     def paid(self) -> bool:
@@ -275,3 +285,123 @@ class LocalPayment:
     memo: str | None = None
     voided: bool = False
     deleted: bool = False
+
+
+@attrs.frozen(kw_only=True)
+class LocalVendor:
+    """A supplier the product pays (QBO ``Vendor``).
+
+    Attributes:
+        id: The product's id.
+        display_name: The name shown everywhere (the match key); unique in
+            QBO across customers, vendors and employees.
+        company_name: The company, when the vendor is one.
+        given_name: First name of the contact.
+        family_name: Last name of the contact.
+        email: Primary e-mail.
+        phone: Primary phone, free form.
+        address: Where bills come from (QBO ``BillAddr``).
+        account_number: The product's account number at the vendor (``AcctNum``).
+        notes: Free text.
+        deleted: Deleted in the product: made inactive in QBO.
+    """
+
+    id: str = attrs.field(validator=_non_empty)
+    display_name: str = attrs.field(validator=_non_empty)
+    company_name: str | None = None
+    given_name: str | None = None
+    family_name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    address: LocalAddress | None = None
+    account_number: str | None = None
+    notes: str | None = None
+    deleted: bool = False
+
+
+#: How a :class:`LocalExpense` pushed as a ``Purchase`` was paid (QBO ``PaymentType``).
+PAYMENT_TYPES = ("Cash", "Check", "CreditCard")
+
+
+@attrs.frozen(kw_only=True)
+class LocalExpenseLine:
+    """One line of an expense: an amount booked to an expense account.
+
+    Attributes:
+        amount: Line total (net of tax unless the realm's transactions are
+            tax-inclusive; see ``docs/sync-mapping.md``).
+        description: Line text.
+        account_role: The role in the realm's account mapping whose account
+            the cost is booked to (``"expense"``; a product may map one role
+            per expense category, e.g. ``map_accounts(travel="88")``).
+        account_id: A QBO Account id, which wins over ``account_role``.
+        tax_code: The product's tax code, mapped through the realm's
+            ``tax_code_mapping`` (a missing mapping fails the record).
+        customer_id: The product's customer the cost was spent for (a job
+            cost); QBO can bill it on to the customer.
+        billable: With ``customer_id``: mark it billable (else not billable).
+        class_id: The product's class, mapped with ``engine.map_classes()``;
+            sent only when the company tracks classes.
+    """
+
+    amount: Decimal = attrs.field(converter=_required_money)
+    description: str | None = None
+    account_role: str = "expense"
+    account_id: str | None = None
+    tax_code: str | None = None
+    customer_id: str | None = None
+    billable: bool = True
+    class_id: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class LocalExpense:
+    """A cost the product logged: pushed as a QBO ``Purchase`` or ``Bill``.
+
+    Which of the two is chosen once, when the expense is first pushed:
+    ``entity`` if the record says, else the engine's ``expense_entity``. A
+    linked expense stays what it was linked as, so changing the setting later
+    never creates a second copy.
+
+    Attributes:
+        id: The product's id.
+        lines: At least one line.
+        vendor_id: The product's vendor id (required for a bill; optional for
+            a purchase).
+        date: When it was spent (QBO ``TxnDate``).
+        number: Reference number (QBO ``DocNumber``, the match key).
+        entity: ``"Purchase"`` (paid already) or ``"Bill"`` (to pay later);
+            ``None``: the engine's ``expense_entity``.
+        payment_type: For a purchase: ``"Cash"``, ``"Check"`` or ``"CreditCard"``.
+        payment_account_role: For a purchase: the account-mapping role of the
+            account it was paid from; default ``"credit_card"`` for credit
+            card purchases and ``"bank"`` otherwise.
+        payment_account_id: For a purchase: a QBO Account id, which wins over
+            ``payment_account_role`` (a pull fills it).
+        due_date: For a bill: when it is due.
+        memo: Note kept in QBO (``PrivateNote``).
+        department_id: The product's location (QBO department), mapped with
+            ``engine.map_departments()``; sent only when the company tracks
+            locations.
+        deleted: Deleted in the product: deleted in QBO (expenses are deleted,
+            never voided).
+        total: Filled by a pull: QBO's total.
+        balance: Filled by a pull, for a bill: what is still owed.
+    """
+
+    id: str = attrs.field(validator=_non_empty)
+    lines: tuple[LocalExpenseLine, ...] = attrs.field(converter=_tuple)
+    vendor_id: str | None = None
+    date: dt.date | None = None
+    number: str | None = None
+    entity: str | None = attrs.field(
+        default=None, validator=attrs.validators.in_((None, "Purchase", "Bill")))
+    payment_type: str = attrs.field(default="Cash", validator=attrs.validators.in_(PAYMENT_TYPES))
+    payment_account_role: str | None = None
+    payment_account_id: str | None = None
+    due_date: dt.date | None = None
+    memo: str | None = None
+    department_id: str | None = None
+    deleted: bool = False
+    total: Decimal | None = attrs.field(default=None, converter=_money)
+    balance: Decimal | None = attrs.field(default=None, converter=_money)

@@ -15,6 +15,7 @@ from typing import Any, ClassVar, TypeVar
 from qbo_sync import models
 from qbo_sync.client import Query
 from qbo_sync.errors import MappingError
+from qbo_sync.mapping._company import TaxPlan, class_ref, department_ref, plan_tax
 from qbo_sync.mapping._protocol import (
     BaseMapper,
     Dependency,
@@ -30,7 +31,8 @@ from qbo_sync.mapping._records import (
     LocalPaymentApplication,
 )
 
-__all__ = ["CreditMemoMapper", "InvoiceMapper", "PaymentMapper", "is_voided"]
+__all__ = ["CreditMemoMapper", "InvoiceMapper", "PaymentMapper", "is_voided",
+           "tracking_dependencies"]
 
 #: DocNumbers per candidate query (keeps the statement far below QBO's URL limits).
 DOC_NUMBERS_PER_QUERY = 100
@@ -48,36 +50,54 @@ def _ref(value: str | None) -> models.Ref | None:
     return models.Ref(value=value) if value is not None else None
 
 
+def _sales_classes(
+    entity: str, local_id: str, lines: Sequence[LocalLine], ctx: MapContext
+) -> tuple[list[models.Ref | None], models.Ref | None]:
+    """Class refs per line, or one for the transaction (company's class tracking)."""
+    ids = [line.class_id for line in lines]
+    if all(i is None for i in ids):
+        return [None] * len(ids), None
+    if ctx.company().class_tracking == "transaction":
+        distinct = sorted({i for i in ids if i is not None})
+        if len(distinct) > 1:
+            raise MappingError(
+                f"{entity} {local_id}: the company tracks one class per transaction, but its "
+                f"lines name classes {', '.join(distinct)}", reason="invalid_record",
+                entity=entity, local_id=local_id, field="lines.class_id",
+            )
+        return [None] * len(ids), class_ref(ctx, distinct[0], entity, local_id,
+                                            "lines.class_id")
+    return [class_ref(ctx, i, entity, local_id, f"lines[{n}].class_id")
+            for n, i in enumerate(ids)], None
+
+
 def _lines_to_qbo(
     entity: str, local_id: str, lines: Sequence[LocalLine], ctx: MapContext
-) -> list[models.Line]:
+) -> tuple[list[models.Line], TaxPlan, models.Ref | None]:
+    """The QBO lines, the transaction's tax fields and its class (per-transaction tracking)."""
     if not lines:
         raise MappingError(
             f"{entity} {local_id} has no lines", reason="invalid_record",
             entity=entity, local_id=local_id, field="lines",
         )
+    tax = plan_tax(ctx, entity, local_id, [line.tax_code for line in lines], sales=True)
+    classes, txn_class = _sales_classes(entity, local_id, lines, ctx)
     out: list[models.Line] = []
-    for n, line in enumerate(lines):
-        tax = None
-        if line.tax_code is not None:
-            try:
-                tax = ctx.tax_code(line.tax_code)
-            except MappingError as exc:
-                exc.field = f"lines[{n}].tax_code"
-                raise
+    for line, code, klass in zip(lines, tax.line_codes, classes, strict=True):
         detail = models.SalesItemLineDetail(
             item_ref=models.Ref(value=ctx.item(line.item_id)),
             qty=line.quantity,
             unit_price=line.unit_price,
-            tax_code_ref=_ref(tax),
+            tax_code_ref=_ref(code),
             service_date=line.service_date,
+            class_ref=klass,
         )
         out.append(
             models.SalesItemLine(
                 amount=line.amount, description=line.description, sales_item_line_detail=detail
             )
         )
-    return out
+    return out, tax, txn_class
 
 
 def _lines_from_qbo(lines: Sequence[Any] | None, ctx: PullContext) -> tuple[LocalLine, ...]:
@@ -96,18 +116,37 @@ def _lines_from_qbo(lines: Sequence[Any] | None, ctx: PullContext) -> tuple[Loca
                 amount=line.amount,
                 tax_code=detail.tax_code_ref.value if detail.tax_code_ref else None,
                 service_date=detail.service_date,
+                class_id=_local_ref(ctx, "Class", detail.class_ref),
             )
         )
     return tuple(out)
 
 
-def _line_dependencies(customer_id: str, lines: Sequence[LocalLine]) -> list[Dependency]:
+def _local_ref(ctx: PullContext, entity: str, ref: models.Ref | None) -> str | None:
+    """The product's id for a QBO reference (its QBO id when not linked)."""
+    if ref is None or not ref.value:
+        return None
+    return ctx.local_id(entity, ref.value) or ref.value
+
+
+def tracking_dependencies(class_ids: Sequence[str | None],
+                          department_id: str | None = None) -> list[Dependency]:
+    """The class and location mappings a transaction needs (kept as links)."""
+    deps = [Dependency("Class", c) for c in sorted({c for c in class_ids if c is not None})]
+    if department_id is not None:
+        deps.append(Dependency("Department", department_id))
+    return deps
+
+
+def _line_dependencies(customer_id: str, lines: Sequence[LocalLine],
+                       department_id: str | None = None) -> list[Dependency]:
     deps = [Dependency("Customer", customer_id)]
     seen: set[str] = set()
     for line in lines:
         if line.item_id is not None and line.item_id not in seen:
             seen.add(line.item_id)
             deps.append(Dependency("Item", line.item_id))
+    deps.extend(tracking_dependencies([line.class_id for line in lines], department_id))
     return deps
 
 
@@ -126,7 +165,8 @@ def _customer_local(entity: Any, ctx: PullContext) -> str:
 
 _SALES_GROUPS = (
     FieldGroup("customer", ("customer_id",), ("customer_ref",)),
-    FieldGroup("lines", ("lines",), ("line",)),
+    FieldGroup("lines", ("lines",),
+               ("line", "txn_tax_detail", "global_tax_calculation", "class_ref")),
 )
 
 
@@ -144,22 +184,28 @@ class InvoiceMapper(BaseMapper[LocalInvoice, models.Invoice]):
         *_SALES_GROUPS,
         FieldGroup(
             "header",
-            ("number", "date", "due_date", "memo", "private_note", "email"),
-            ("doc_number", "txn_date", "due_date", "customer_memo", "private_note", "bill_email"),
+            ("number", "date", "due_date", "memo", "private_note", "email", "department_id"),
+            ("doc_number", "txn_date", "due_date", "customer_memo", "private_note", "bill_email",
+             "department_ref"),
         ),
     )
 
     def dependencies(self, record: LocalInvoice) -> Sequence[Dependency]:
-        """The customer and every item on its lines."""
-        return _line_dependencies(record.customer_id, record.lines)
+        """The customer, every item on its lines, and its class and location mappings."""
+        return _line_dependencies(record.customer_id, record.lines, record.department_id)
 
     def to_qbo(self, record: LocalInvoice, ctx: MapContext) -> models.Invoice:
         """The QBO invoice (the A/R account mapped for the realm is set on it)."""
         ctx.account("income")
         receivable = ctx.account("accounts_receivable")
+        lines, tax, txn_class = _lines_to_qbo(self.entity, record.id, record.lines, ctx)
         return models.Invoice(
             customer_ref=models.Ref(value=ctx.qbo_id("Customer", record.customer_id)),
-            line=_lines_to_qbo(self.entity, record.id, record.lines, ctx),
+            line=lines,
+            txn_tax_detail=tax.txn_tax_detail,
+            global_tax_calculation=tax.global_tax_calculation,
+            class_ref=txn_class,
+            department_ref=department_ref(ctx, record.department_id, self.entity, record.id),
             doc_number=record.number,
             txn_date=record.date,
             due_date=record.due_date,
@@ -185,6 +231,7 @@ class InvoiceMapper(BaseMapper[LocalInvoice, models.Invoice]):
             voided=is_voided(entity),
             total=entity.total_amt,
             balance=entity.balance,
+            department_id=_local_ref(ctx, "Department", entity.department_ref),
         )
 
     def match_keys(self, record: LocalInvoice) -> Sequence[str]:
@@ -219,9 +266,13 @@ class CreditMemoMapper(BaseMapper[LocalCreditMemo, models.CreditMemo]):
     def to_qbo(self, record: LocalCreditMemo, ctx: MapContext) -> models.CreditMemo:
         """The QBO credit memo."""
         ctx.account("income")
+        lines, tax, txn_class = _lines_to_qbo(self.entity, record.id, record.lines, ctx)
         return models.CreditMemo(
             customer_ref=models.Ref(value=ctx.qbo_id("Customer", record.customer_id)),
-            line=_lines_to_qbo(self.entity, record.id, record.lines, ctx),
+            line=lines,
+            txn_tax_detail=tax.txn_tax_detail,
+            global_tax_calculation=tax.global_tax_calculation,
+            class_ref=txn_class,
             doc_number=record.number,
             txn_date=record.date,
             customer_memo=models.MemoRef(value=record.memo) if record.memo else None,

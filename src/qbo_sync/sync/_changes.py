@@ -136,9 +136,17 @@ class RecordSource(Protocol):
     """Where the engine reads the product's records when it is not handed them."""
 
     def records(self, entity: str) -> Iterable[Any]:
-        """Every record of ``entity`` (a QBO entity name) to keep in sync."""
+        """Every record of ``entity`` (a QBO entity name) to keep in sync.
+
+        Expenses: asked for ``"Purchase"`` (or ``"Bill"`` when purchases are
+        not pushed), return every expense; the engine decides, per expense,
+        which of the two it is written as.
+        """
         ...
 
     def get(self, entity: str, local_ids: Sequence[str]) -> Iterable[Any]:
-        """The records of ``entity`` with these ids (missing ids are left out)."""
+        """The records of ``entity`` with these ids (missing ids are left out).
+
+        ``"Purchase"`` and ``"Bill"`` both name the product's expenses.
+        """
         ...

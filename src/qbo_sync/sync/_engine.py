@@ -8,13 +8,14 @@ import logging
 import threading
 import uuid
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from qbo_sync.client import QBOClient, Query
 from qbo_sync.errors import AuthError, ConfigurationError, QBOError
-from qbo_sync.mapping import InvoiceMapper, Mapper, default_mappers
+from qbo_sync.mapping import TAX_CALCULATIONS, InvoiceMapper, LocalExpense, Mapper, default_mappers
 from qbo_sync.storage import (
     EntityLink,
     LinkStatus,
@@ -33,6 +34,13 @@ from qbo_sync.sync._pull import Puller
 from qbo_sync.sync._push import RunStopped
 from qbo_sync.sync._pushrun import DEFAULT_ITEM_ID, PushRun
 from qbo_sync.sync._report import Action, RecordOutcome, ReportBuilder, SyncReport
+from qbo_sync.sync._setup import (
+    TaxCodeInfo,
+    read_tax_codes,
+    route,
+    suggest_account_roles,
+    suggest_tax_codes,
+)
 
 if TYPE_CHECKING:
     from qbo_sync.auth import DisconnectReport, OAuthManager
@@ -87,6 +95,16 @@ class SyncEngine:
         max_in_flight: Batch requests sent at once (the pacer still decides).
         conflict_retries: Re-read-and-resend rounds after a stale SyncToken.
         default_item_name: The service item used for lines without an item.
+        expense_entity: What a new :class:`~qbo_sync.mapping.LocalExpense`
+            is written as when the record does not say: ``"Purchase"`` (paid
+            already) or ``"Bill"`` (owed). A linked expense keeps its entity.
+        tax_calculation: Outside the US, the ``GlobalTaxCalculation`` of
+            transactions with tax codes: ``"TaxExcluded"`` (line amounts are
+            net) or ``"TaxInclusive"``.
+        automated_sales_tax: US: whether QBO computes sales tax itself (then
+            no ``TxnTaxDetail`` is sent). ``None``: read
+            ``Preferences.TaxPrefs.PartnerTaxEnabled`` (UNCERTAIN whether that
+            flag alone says it; set this to override).
         pull_chunk_size: Changes per :meth:`ChangeSink.apply` call.
         cdc_max_age: Cursors older than this pull by query, not CDC (QBO's
             look-back is 30 days).
@@ -129,6 +147,9 @@ class SyncEngine:
         max_in_flight: int = 4,
         conflict_retries: int = 3,
         default_item_name: str = "Professional Services",
+        expense_entity: str = "Purchase",
+        tax_calculation: str = "TaxExcluded",
+        automated_sales_tax: bool | None = None,
         pull_chunk_size: int = 500,
         cdc_max_age: dt.timedelta = dt.timedelta(days=29),
         cursor_overlap: dt.timedelta = dt.timedelta(minutes=5),
@@ -151,6 +172,11 @@ class SyncEngine:
             problems.append(f"conflict_retries must be >= 0, got {conflict_retries}")
         if pull_chunk_size < 1:
             problems.append(f"pull_chunk_size must be >= 1, got {pull_chunk_size}")
+        if expense_entity not in ("Purchase", "Bill"):
+            problems.append(f"expense_entity must be 'Purchase' or 'Bill', got {expense_entity!r}")
+        if tax_calculation not in TAX_CALCULATIONS:
+            problems.append(f"tax_calculation must be one of {', '.join(TAX_CALCULATIONS)}, "
+                            f"got {tax_calculation!r}")
         self.mappers = list(mappers) if mappers is not None else default_mappers()
         entities = [m.entity for m in self.mappers]
         if len(set(entities)) != len(entities):
@@ -170,6 +196,9 @@ class SyncEngine:
         self.max_in_flight = max_in_flight
         self.conflict_retries = conflict_retries
         self.default_item_name = default_item_name
+        self.expense_entity = expense_entity
+        self.tax_calculation = tax_calculation
+        self.automated_sales_tax = automated_sales_tax
         self.pull_chunk_size = pull_chunk_size
         self.cdc_max_age = cdc_max_age
         self.cursor_overlap = cursor_overlap
@@ -371,6 +400,46 @@ class SyncEngine:
         """Save item mappings (the product's item id -> an existing QBO Item id)."""
         return self._merge_settings("item_mapping", mapping)
 
+    def map_classes(self, mapping: Mapping[str, str]) -> list[EntityLink]:
+        """Map the product's classes to QBO Class ids (kept as links, like pushed records).
+
+        A class mapping is a link: the store keeps it for every process, and
+        a pull turns a QBO ``ClassRef`` back into the product's class id.
+
+        Raises:
+            NotFoundError: A QBO id that is not a Class.
+        """
+        return [self.link("Class", local, qbo) for local, qbo in mapping.items()]
+
+    def map_departments(self, mapping: Mapping[str, str]) -> list[EntityLink]:
+        """Map the product's locations to QBO Department ids (kept as links).
+
+        Raises:
+            NotFoundError: A QBO id that is not a Department.
+        """
+        return [self.link("Department", local, qbo) for local, qbo in mapping.items()]
+
+    def tax_codes(self) -> list[TaxCodeInfo]:
+        """The company's active TaxCodes with their sales and purchase rates (two queries).
+
+        For the product's settings screen, next to its own tax rates; save the
+        choice with :meth:`map_tax_codes`.
+        """
+        return read_tax_codes(self.client)
+
+    def suggest_tax_codes(self, product_rates: Mapping[str, Decimal]) -> dict[str, str]:
+        """QBO TaxCode ids for the product's tax codes, paired by rate where unambiguous.
+
+        Args:
+            product_rates: The product's tax code -> its rate in percent
+                (``{"standard": Decimal("20"), "zero": Decimal("0")}``).
+
+        Returns:
+            The pairs found (two queries); codes with no single candidate are
+            left out for a person to choose.
+        """
+        return suggest_tax_codes(self.tax_codes(), product_rates)
+
     def unlink(self, entity: str, local_id: str) -> bool:
         """Forget a record's link: its next push matches or creates it anew.
 
@@ -396,20 +465,18 @@ class SyncEngine:
         return link
 
     def suggest_accounts(self) -> dict[str, str]:
-        """Account ids QBO's own defaults would use: an income account and the A/R account.
+        """Account ids QBO's own defaults would use, by role.
 
-        One query. A role with no candidate is left out; the product shows the
-        choice to its user, then calls :meth:`map_accounts`.
+        The first account of each type: ``income``, ``accounts_receivable``
+        (invoices), ``expense``, ``bank``, ``credit_card`` and
+        ``accounts_payable`` (expenses). One query. A role with no candidate
+        is left out; the product shows the choice to its user, then calls
+        :meth:`map_accounts`.
         """
-        found: dict[str, str] = {}
-        kinds = {"Income": "income", "Accounts Receivable": "accounts_receivable"}
-        for account in self.client.accounts.query(
-            Query("Account").where_in("AccountType", list(kinds)).order_by("Id")
-        ):
-            role = kinds.get(account.account_type or "")
-            if role is not None and role not in found and account.id:
-                found[role] = str(account.id)
-        return found
+        kinds = ["Income", "Accounts Receivable", "Expense", "Bank", "Credit Card",
+                 "Accounts Payable"]
+        return suggest_account_roles(self.client.accounts.query(
+            Query("Account").where_in("AccountType", kinds).order_by("Id")))
 
     def _enabled(
         self, entities: Collection[str] | None, direction: SyncDirection
@@ -490,28 +557,21 @@ class SyncEngine:
     # -- push --------------------------------------------------------------------------
 
     def _group(self, records: Iterable[Any]) -> dict[Mapper[Any, Any], list[Any]]:
-        grouped: dict[Mapper[Any, Any], list[Any]] = {m: [] for m in self.mappers}
-        seen: set[tuple[str, str]] = set()
-        for record in records:
-            mapper = next((m for m in self.mappers if isinstance(record, m.record_type)), None)
-            if mapper is None:
-                raise ConfigurationError(
-                    f"no mapper takes records of type {type(record).__qualname__}; mapped types: "
-                    f"{', '.join(m.record_type.__qualname__ for m in self.mappers)}"
-                )
-            key = (mapper.entity, mapper.local_id(record))
-            if key in seen:
-                raise ConfigurationError(f"{key[0]} {key[1]} was given twice in one push")
-            seen.add(key)
-            grouped[mapper].append(record)
-        return grouped
+        return route(
+            records, self.mappers,
+            lambda entity, ids: self.store.get_links(self.realm_id, entity, ids),
+            preferred=lambda kind: self.expense_entity if issubclass(kind, LocalExpense) else None,
+        )
 
     def _records(self, records: Iterable[Any] | None, mappers: Sequence[Mapper[Any, Any]]
                  ) -> dict[Mapper[Any, Any], list[Any]]:
         if records is None:
             if self.source is None:
                 raise ConfigurationError("push() needs records, or a source= on the engine")
-            records = [r for m in mappers for r in self.source.records(m.entity)]
+            # Mappers sharing a record type (purchases, bills) read the source once.
+            first = {m.record_type: m for m in reversed(mappers)}
+            records = [r for m in mappers if first[m.record_type] is m
+                       for r in self.source.records(m.entity)]
         grouped = self._group(records)
         self._add_dependencies(grouped, mappers)
         return grouped

@@ -24,7 +24,7 @@ import attrs
 
 from qbo_sync import models
 from qbo_sync.errors import MappingError
-from qbo_sync.mapping import Mapper, RecordState
+from qbo_sync.mapping import CompanySetup, Mapper, RecordState
 from qbo_sync.storage import EntityLink, LinkStatus, Settings
 from qbo_sync.sync._report import Action
 
@@ -87,6 +87,9 @@ class PlanContext:
         planned: (entity, local id) pairs a dry run would create first: they
             resolve to :data:`NEW_ID`.
         default_item_name: Named in the error when there is no default item.
+        company: Gives the company's :class:`~qbo_sync.mapping.CompanySetup`
+            (called only when a record needs it; default: a US company with
+            nothing tracked).
     """
 
     def __init__(
@@ -98,8 +101,11 @@ class PlanContext:
         default_item: Callable[[], str | None] | None = None,
         planned: Iterable[tuple[str, str]] = (),
         default_item_name: str = "Professional Services",
+        company: Callable[[], CompanySetup] | None = None,
     ) -> None:
         self._settings = settings
+        self._company = company
+        self._notes: list[str] = []
         self._resolved = resolved
         self._failed = failed or {}
         self._default_item = default_item
@@ -141,6 +147,20 @@ class PlanContext:
                 reason="mapping_missing", field=f"tax_code_mapping[{local_code!r}]",
             )
         return found
+
+    def company(self) -> CompanySetup:
+        """See :meth:`qbo_sync.mapping.MapContext.company`."""
+        return self._company() if self._company is not None else CompanySetup()
+
+    def warn(self, message: str) -> None:
+        """See :meth:`qbo_sync.mapping.MapContext.warn`."""
+        if message not in self._notes:
+            self._notes.append(message)
+
+    def take_notes(self) -> str | None:
+        """The warnings about the record just mapped, joined (and forgotten)."""
+        notes, self._notes = self._notes, []
+        return "; ".join(notes) if notes else None
 
     def item(self, local_item_id: str | None) -> str:
         """See :meth:`qbo_sync.mapping.MapContext.item`."""
@@ -250,24 +270,27 @@ def plan_entity(
             else:
                 out.append(decide(Action.DELETE, payload=_key_only(entity, qbo_id, token)))
             continue
+        ctx.take_notes()
         try:
             payload = mapper.to_qbo(record, ctx)
         except MappingError as exc:
+            ctx.take_notes()
             out.append(decide(Action.FAIL, exc.reason, exc.message))
             continue
+        note = ctx.take_notes()  # e.g. a class the company does not track, left out
         if qbo_id:
             update = without_attributes(payload, qbo_owned)
-            out.append(decide(Action.UPDATE, payload=_keyed(update, qbo_id, token)))
+            out.append(decide(Action.UPDATE, None, note, payload=_keyed(update, qbo_id, token)))
             continue
         match = _match(mapper, record, candidates, claimed)
         if isinstance(match, str):
             out.append(decide(Action.FAIL, "ambiguous_match", match))
         elif match is not None:
             claimed[match.id] = local_id
-            out.append(decide(Action.MATCH, "matched", None, payload, qbo=match.id,
+            out.append(decide(Action.MATCH, "matched", note, payload, qbo=match.id,
                                   sync=match.sync_token))
         else:
-            out.append(decide(Action.CREATE, payload=payload, qbo=None, sync=None))
+            out.append(decide(Action.CREATE, None, note, payload=payload, qbo=None, sync=None))
     return out
 
 

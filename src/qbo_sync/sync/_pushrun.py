@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from qbo_sync import models
 from qbo_sync.client import Query
-from qbo_sync.errors import AuthError, QBOError
-from qbo_sync.mapping import BaseMapper, Mapper, RecordState
+from qbo_sync.errors import AuthError, MappingError, QBOError
+from qbo_sync.mapping import BaseMapper, CompanySetup, Mapper, RecordState
 from qbo_sync.storage import EntityLink, LinkStatus, Settings
 from qbo_sync.sync._keys import record_key
 from qbo_sync.sync._links import failed_link, synced_link
@@ -66,6 +66,7 @@ class PushRun:
         self._sequence = itertools.count(1)
         self._default_item: str | None = None
         self._default_item_known = False
+        self._company: CompanySetup | MappingError | None = None
 
     def report(self, outcome: RecordOutcome) -> None:
         if outcome.action is Action.FAIL and outcome.local_id is not None:
@@ -142,7 +143,7 @@ class PushRun:
         self._resolve_dependencies(mapper, records)
         ctx = PlanContext(settings=self.settings, resolved=self.resolved, failed=self.failed,
                           default_item=self.default_item, planned=self.planned_new,
-                          default_item_name=e.default_item_name)
+                          default_item_name=e.default_item_name, company=self.company)
         try:
             candidates = self._candidates(mapper, records, links)
         except AuthError:
@@ -184,7 +185,8 @@ class PushRun:
                 if p.action is Action.CREATE:
                     self.planned_new.add((entity, p.local_id))
                 self.report(RecordOutcome(entity=entity, local_id=p.local_id, action=p.action,
-                                          reason="planned", qbo_id=p.qbo_id))
+                                          reason="planned", message=p.message,
+                                          qbo_id=p.qbo_id))
             else:
                 writes.append(p)
         if save and not self.dry_run:
@@ -232,6 +234,32 @@ class PushRun:
         ]
         self.builder.touch(mapper.entity)
         self._write(mapper, writes, links, total=len(writes))
+
+    def company(self) -> CompanySetup:
+        """The company's setup: Preferences and CompanyInfo, read once per run when first needed.
+
+        Raises:
+            MappingError: ``read_failed`` (every record that needs it fails,
+                with one read attempt per run).
+        """
+        if self._company is None:
+            e = self.e
+            try:
+                setup = CompanySetup.from_qbo(
+                    e.client.preferences(), e.client.company_info(),
+                    tax_calculation=e.tax_calculation,
+                    automated_sales_tax=e.automated_sales_tax,
+                )
+            except AuthError:
+                raise
+            except QBOError as exc:
+                self._company = MappingError(
+                    f"reading the company's preferences failed: {exc}", reason="read_failed")
+            else:
+                self._company = setup
+        if isinstance(self._company, MappingError):
+            raise MappingError(self._company.message, reason="read_failed")
+        return self._company
 
     def default_item(self) -> str | None:
         """The default service item's QBO id: linked, found by name, or created once."""

@@ -1,9 +1,9 @@
 """A deterministic sample book of local records: for the demo, benchmarks and tests.
 
 ``sample_book(customers=2000, items=100, invoices=6000, payments=2000,
-credit_memos=200)`` is the demo-sized book of the engine's benchmarks. The
-same arguments and seed always give the same records, so a second run finds
-every record unchanged.
+credit_memos=200, vendors=100, expenses=1000)`` is the book of the engine's
+benchmarks. The same arguments and seed always give the same records, so a
+second run finds every record unchanged.
 """
 
 from __future__ import annotations
@@ -18,11 +18,14 @@ from qbo_sync.mapping import (
     LocalAddress,
     LocalCreditMemo,
     LocalCustomer,
+    LocalExpense,
+    LocalExpenseLine,
     LocalInvoice,
     LocalItem,
     LocalLine,
     LocalPayment,
     LocalPaymentApplication,
+    LocalVendor,
 )
 
 __all__ = ["SampleBook", "sample_book"]
@@ -35,6 +38,10 @@ _CITIES = (("Mountain View", "CA", "94043"), ("Austin", "TX", "73301"),
            ("Portland", "OR", "97201"), ("Denver", "CO", "80201"))
 _WORK = ("Boiler service", "Site visit", "Consulting hour", "Pipe repair", "Inspection",
          "Filter replacement", "Emergency call-out", "Installation", "Maintenance plan")
+_SUPPLIES = ("Copper pipe", "Fittings", "Boiler parts", "Van fuel", "Filters", "Sealant",
+             "Tool hire")
+_VENDORS = ("Pipe World", "Acme Supplies", "Northside Fuel", "Boiler Spares Direct",
+            "Valve & Co", "Tool Hire Ltd")
 _START = dt.date(2026, 1, 5)
 
 
@@ -51,14 +58,17 @@ class SampleBook:
     invoices: tuple[LocalInvoice, ...]
     credit_memos: tuple[LocalCreditMemo, ...]
     payments: tuple[LocalPayment, ...]
+    vendors: tuple[LocalVendor, ...] = ()
+    expenses: tuple[LocalExpense, ...] = ()
 
     def records(self) -> list[object]:
-        """Every record, items and customers first."""
-        return [*self.items, *self.customers, *self.invoices, *self.credit_memos, *self.payments]
+        """Every record, items, customers and vendors first."""
+        return [*self.items, *self.customers, *self.vendors, *self.invoices,
+                *self.credit_memos, *self.payments, *self.expenses]
 
     def __len__(self) -> int:
-        return (len(self.items) + len(self.customers) + len(self.invoices)
-                + len(self.credit_memos) + len(self.payments))
+        return (len(self.items) + len(self.customers) + len(self.vendors) + len(self.invoices)
+                + len(self.credit_memos) + len(self.payments) + len(self.expenses))
 
 
 def sample_book(
@@ -68,20 +78,29 @@ def sample_book(
     invoices: int = 40,
     payments: int = 10,
     credit_memos: int = 3,
+    vendors: int = 0,
+    expenses: int = 0,
     seed: int = 7,
 ) -> SampleBook:
     """Make a book of field-service records (deterministic for a seed).
 
     Invoices have one to three lines; every fifth line has no item (it goes
     on the default service item). Payments pay invoices in full, in order;
-    every third one pays half.
+    every third one pays half. Expenses are bought from the vendors in turn:
+    every third one is a bill (owed), the others cash or check purchases;
+    every fourth has a second line billable to a customer (a job cost).
+    They need the ``expense``, ``bank`` and ``accounts_payable`` account
+    mappings (``engine.suggest_accounts()`` proposes them). The demo's book
+    has 3 vendors and 6 expenses; the default has none.
 
     Raises:
-        ValueError: Negative counts, payments without invoices, or invoices
-            or credit memos without customers.
+        ValueError: Negative counts, payments without invoices, invoices
+            or credit memos without customers, or expenses without vendors.
     """
-    if min(customers, items, invoices, payments, credit_memos) < 0:
+    if min(customers, items, invoices, payments, credit_memos, vendors, expenses) < 0:
         raise ValueError("sample_book: counts must be >= 0")
+    if expenses and not vendors:
+        raise ValueError("sample_book: expenses need vendors")
     if payments > invoices:
         raise ValueError(f"sample_book: {payments} payments need as many invoices, got {invoices}")
     if (invoices or credit_memos) and not customers:
@@ -141,5 +160,29 @@ def sample_book(
             date=(invoice.date or _START) + dt.timedelta(days=10), reference=f"CHK-{1000 + n}",
             applied_to=(LocalPaymentApplication(invoice_id=invoice.id, amount=amount),),
         ))
+    vendor_list = tuple(
+        LocalVendor(id=f"vend-{n:05d}",
+                    display_name=f"{_VENDORS[n % len(_VENDORS)]}"
+                                 + (f" ({n})" if n >= len(_VENDORS) else ""),
+                    email=f"accounts{n}@supplier.example", phone=f"555-7{n % 1000:03d}")
+        for n in range(vendors)
+    )
+    expense_list = []
+    for n in range(expenses):
+        day = _START + dt.timedelta(days=n % 60)
+        cost = [LocalExpenseLine(amount=_cents(rng, 1500, 40000),
+                                 description=_SUPPLIES[n % len(_SUPPLIES)])]
+        if n % 4 == 3 and customers:
+            cost.append(LocalExpenseLine(amount=_cents(rng, 2000, 9000),
+                                         description="Parts for the job",
+                                         customer_id=customer_list[n % customers].id))
+        bill = n % 3 == 2
+        expense_list.append(LocalExpense(
+            id=f"exp-{n:05d}", vendor_id=vendor_list[n % vendors].id, lines=tuple(cost),
+            number=f"EXP-{n + 1:05d}", date=day, entity="Bill" if bill else "Purchase",
+            payment_type="Check" if n % 2 else "Cash",
+            due_date=day + dt.timedelta(days=30) if bill else None,
+        ))
     return SampleBook(items=item_list, customers=tuple(customer_list), invoices=invoice_list,
-                      credit_memos=memo_list, payments=tuple(payment_list))
+                      credit_memos=memo_list, payments=tuple(payment_list),
+                      vendors=vendor_list, expenses=tuple(expense_list))
