@@ -367,3 +367,70 @@ def test_401_without_refresh_is_auth_error(env: Env) -> None:
     assert "expired-token" not in str(caught.value)
     assert tokens.rejected == ["expired-token"]
     assert len(env.requests.sent) == 1
+
+
+# -- the expense side: classes, departments, payment methods, bill payments --
+
+
+def _expense_and_bank(env: Env) -> tuple[str, str]:
+    accounts = env.fake.objects(env.realm, "Account")
+    expense = next(a for a in accounts if a.get("AccountType") == "Expense")
+    bank = next(a for a in accounts if a.get("AccountType") == "Bank")
+    return str(expense["Id"]), str(bank["Id"])
+
+
+def test_class_and_department_hierarchies(client: Any) -> None:
+    """Sub-classes get a qualified name; names are unique per parent; lists inactivate."""
+    parent = client.classes.create(models.Class(name="Field"))
+    child = client.classes.create(
+        models.Class(name="Plumbing", sub_class=True, parent_ref=models.Ref(value=parent.id))
+    )
+    assert child.fully_qualified_name == "Field:Plumbing"
+    with pytest.raises(DuplicateNameError):
+        client.classes.create(models.Class(name="Field"))
+    assert not hasattr(client.classes, "delete")
+    gone = client.classes.inactivate(child)
+    assert gone.active is False
+    assert [c.name for c in client.classes.query()] == ["Field"]
+
+    north = client.departments.create(models.Department(name="North"))
+    assert client.departments.get(north.id).name == "North"
+    assert client.departments.count() == 1
+
+    card = client.payment_methods.create(models.PaymentMethod(name="Amex", type="CREDIT_CARD"))
+    assert client.payment_methods.get(card.id).type == "CREDIT_CARD"
+
+
+def test_bill_payment_pays_a_bill_down_and_delete_restores_it(env: Env, client: Any) -> None:
+    """A bill payment lowers the bill's balance; deleting it gives the balance back."""
+    expense_id, bank_id = _expense_and_bank(env)
+    vendor = client.vendors.create(models.Vendor(display_name="Pipe Supply Co"))
+    line = models.AccountBasedExpenseLine(
+        amount=Decimal("120.00"),
+        account_based_expense_line_detail=models.AccountBasedExpenseLineDetail(
+            account_ref=models.Ref(value=expense_id)
+        ),
+    )
+    bill = client.bills.create(models.Bill(vendor_ref=models.Ref(value=vendor.id), line=[line]))
+    assert bill.balance == Decimal("120.00")
+
+    payment = client.bill_payments.create(
+        models.BillPayment(
+            vendor_ref=models.Ref(value=vendor.id),
+            pay_type="Check",
+            check_payment=models.BillPaymentCheck(bank_account_ref=models.Ref(value=bank_id)),
+            total_amt=Decimal("50.00"),
+            line=[
+                models.PaymentLine(
+                    amount=Decimal("50.00"),
+                    linked_txn=[models.LinkedTxn(txn_id=bill.id, txn_type="Bill")],
+                )
+            ],
+        ),
+        request_id="bill-payment-1",
+    )
+    assert client.bills.get(bill.id).balance == Decimal("70.00")
+    assert [p.id for p in client.bill_payments.query()] == [payment.id]
+    client.bill_payments.delete(payment)
+    assert client.bills.get(bill.id).balance == Decimal("120.00")
+    assert client.bill_payments.count() == 0

@@ -153,6 +153,9 @@ class ServiceTable:
     items = name_list(models.Item)
     accounts = name_list(models.Account)
     terms = name_list(models.Term)
+    classes = name_list(models.Class)
+    departments = name_list(models.Department)
+    payment_methods = name_list(models.PaymentMethod)
     tax_codes = read_only(models.TaxCode)
     tax_rates = read_only(models.TaxRate)
     invoices = invoice(models.Invoice)
@@ -162,6 +165,7 @@ class ServiceTable:
     estimates = sales_document(models.Estimate)
     purchases = transaction(models.Purchase)
     bills = transaction(models.Bill)
+    bill_payments = transaction(models.BillPayment)
     deposits = transaction(models.Deposit)
 
     @classmethod

@@ -5,7 +5,8 @@ mistake (deleting a customer, voiding a credit memo) is an attribute error
 at type-check time rather than a fault at run time:
 
 - every service: ``get``, ``query``, ``query_page``, ``count``, ``select``;
-- name lists (customers, vendors, employees, items, accounts, terms): ``create``,
+- name lists (customers, vendors, employees, items, accounts, terms, classes,
+  departments, payment methods): ``create``,
   ``update``, ``sparse_update``, ``inactivate`` (QBO never deletes them);
 - transactions: ``create``, ``update``, ``sparse_update``, ``delete``;
 - invoices: ``void`` (``operation=void``); payments and sales receipts:
