@@ -78,8 +78,13 @@ class Env:
         self.sleeps: list[float] = []
         self._clients: list[Any] = []
 
-    def client(self, **kwargs: Any) -> Any:
-        """A client on the fake (static token, free pacer, recorded sleeps unless given)."""
+    def client(self, *, in_process: bool = False, **kwargs: Any) -> Any:
+        """A client on the fake (static token, free pacer, recorded sleeps unless given).
+
+        ``in_process``: the async client goes through ``fake.async_transport()``
+        rather than the ASGI app, so injected timeouts and drops surface as
+        httpx errors.
+        """
         if "token_provider" not in kwargs:
             kwargs.setdefault("access_token", self.fake.issue_access_token(self.realm))
         kwargs.setdefault("pacer", free_pacer())
@@ -89,7 +94,9 @@ class Env:
             self.flavour, self.loop, realm_id=self.realm, environment="sandbox",
             sync_transport=_SyncRecording(self.fake.transport(), self.requests),
             async_transport=_AsyncRecording(
-                httpx.ASGITransport(app=self.fake.asgi_app), self.requests
+                self.fake.async_transport() if in_process
+                else httpx.ASGITransport(app=self.fake.asgi_app),
+                self.requests,
             ),
             **kwargs,
         )
@@ -319,6 +326,22 @@ def test_same_requestid_replays_instead_of_duplicating(client: Any, env: Env) ->
     again = client.customers.create(models.Customer(display_name="Once"), request_id="same-1")
     assert again.id == first.id
     assert client.customers.count() == 1
+
+
+def test_dropped_and_timed_out_writes_retry_into_one_object(env: Env) -> None:
+    """A write committed then dropped, and one that timed out after committing, are
+    retried with the same requestid and replayed: one customer each, no duplicate."""
+    client = env.client(in_process=True)
+    env.fake.faults.drop_after_commit(1, path="customer")
+    dropped = client.customers.create(models.Customer(display_name="Dropped"), request_id="d-1")
+    env.fake.faults.timeout_next(1, commit=True, method="POST", path="customer")
+    timed = client.customers.create(models.Customer(display_name="Timed"), request_id="t-1")
+    posts = [rid for method, path, rid in env.requests.sent if method == "POST"]
+    assert posts == ["d-1", "d-1", "t-1", "t-1"]
+    assert sorted(c.display_name for c in client.customers.query()) == ["Dropped", "Timed"]
+    assert (dropped.id, timed.id) == tuple(
+        c["Id"] for c in sorted(env.fake.objects(env.realm, "Customer"), key=lambda c: c["Id"])
+    )
 
 
 def test_server_errors_exhaust_to_server_error(env: Env) -> None:

@@ -508,6 +508,16 @@ class FakeQBO:
 
         return FakeTransport(self)
 
+    def async_transport(self) -> httpx.AsyncBaseTransport:
+        """An in-process ``httpx.AsyncBaseTransport`` for :class:`~qbo_sync.AsyncQBOClient`.
+
+        Injected timeouts and drops surface as httpx errors, as with
+        :meth:`transport`.
+        """
+        from qbo_sync.testing._fake._asgi import AsyncFakeTransport  # noqa: PLC0415 - import cycle
+
+        return AsyncFakeTransport(self)
+
     @property
     def asgi_app(self) -> AsgiApp:
         """An ASGI 3 application serving this fake over real HTTP (e.g. with uvicorn)."""

@@ -20,7 +20,7 @@ from qbo_sync.testing._fake._clock import FakeClock
 if TYPE_CHECKING:
     from qbo_sync.testing._fake._app import FakeQBO
 
-__all__ = ["AsgiApp", "FakeTransport"]
+__all__ = ["AsgiApp", "AsyncFakeTransport", "FakeTransport"]
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -48,13 +48,17 @@ class FakeTransport(httpx.BaseTransport):
             httpx.ReadTimeout: For an injected timeout.
             httpx.RemoteProtocolError: For a connection dropped after commit.
         """
+        return self.answer(request, request.read())
+
+    def answer(self, request: httpx.Request, body: bytes) -> httpx.Response:
+        """Dispatch ``request`` (whose body was read as ``body``) and act out the outcome."""
         outcome = self._fake.dispatch(
             FakeRequest(
                 method=request.method.upper(),
                 path=request.url.path,
                 query=parse_query(request.url.query.decode("ascii", "replace")),
                 headers=_header_dict(request.headers.raw),
-                body=request.read(),
+                body=body,
             )
         )
         fault = outcome.fault
@@ -72,6 +76,30 @@ class FakeTransport(httpx.BaseTransport):
         return httpx.Response(
             reply.status, headers=list(reply.headers), content=reply.body, request=request
         )
+
+
+class AsyncFakeTransport(httpx.AsyncBaseTransport):
+    """The in-process transport for :class:`~qbo_sync.AsyncQBOClient`.
+
+    Answers on the event loop's thread (the fake is in memory and quick) and
+    acts out injected faults exactly as :class:`FakeTransport` does: a
+    timeout raises ``httpx.ReadTimeout`` (advancing a virtual clock instead of
+    sleeping) and a drop after commit raises ``httpx.RemoteProtocolError``.
+    Served over ASGI instead, those faults cannot be acted out in-process.
+
+    Args:
+        fake: The fake to answer from.
+    """
+
+    def __init__(self, fake: FakeQBO) -> None:
+        self._sync = FakeTransport(fake)
+
+    def __repr__(self) -> str:
+        return f"AsyncFakeTransport({self._sync._fake!r})"
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """Answer ``request``, or raise the transport error a fault calls for."""
+        return self._sync.answer(request, await request.aread())
 
 
 class AsgiApp:
