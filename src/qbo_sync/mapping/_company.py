@@ -1,9 +1,9 @@
 """What a company has switched on, and the tax, class and location rules built on it.
 
 The engine reads the company's ``Preferences`` and ``CompanyInfo`` once per
-push run, and only when a record needs them (a line with a tax code, a class
-or a location), and hands the result to mappers as a :class:`CompanySetup`
-through :meth:`MapContext.company`. The helpers here are shared by the sales
+push run that maps a transaction (a run whose records are all unchanged reads
+nothing), and hands the result to mappers as a :class:`CompanySetup` through
+:meth:`MapContext.company`. The helpers here are shared by the sales
 and expense mappers, so every transaction follows the same rules:
 
 - **Tax codes, US companies.** Lines carry the pseudo codes ``TAX``/``NON``.
@@ -17,7 +17,16 @@ and expense mappers, so every transaction follows the same rules:
 - **Tax codes, other countries** (VAT/GST): each line carries the mapped
   TaxCode id, and the transaction carries ``GlobalTaxCalculation``, the
   product's ``tax_calculation`` (``TaxExcluded`` by default, or
-  ``TaxInclusive``).
+  ``TaxInclusive``). Tax-inclusive line amounts (the product's, gross) are
+  sent as QBO stores them: ``TaxInclusiveAmt`` the gross, ``Amount`` the net
+  worked out from the code's rates (read once per run in that mode).
+  **UNCERTAIN**: which of the two QBO reads when both are sent; a
+  quickbooks-ruby maintainer found it reads ``Amount`` as net whatever
+  ``GlobalTaxCalculation`` says (ruckus/quickbooks-ruby#346), which this
+  shape satisfies either way.
+- **No tax code on any line**, outside the US: ``GlobalTaxCalculation`` is
+  ``NotApplicable`` (QBO requires the field on non-US sales forms, and a
+  line without a code only where no tax applies). In the US nothing is sent.
 - **Classes** go on lines when the company tracks classes per line, on the
   transaction when it tracks one class per transaction (expense forms have
   classes on lines only, so there they go on lines in both cases).
@@ -31,7 +40,8 @@ and expense mappers, so every transaction follows the same rules:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import attrs
@@ -53,6 +63,7 @@ __all__ = [
 TAX_CALCULATIONS = ("TaxExcluded", "TaxInclusive")
 #: The TaxCode ids every US company has for "taxable" and "not taxable".
 US_PSEUDO_CODES = frozenset({"TAX", "NON"})
+_CENT = Decimal("0.01")
 
 
 @attrs.frozen(kw_only=True)
@@ -69,6 +80,8 @@ class CompanySetup:
         location_tracking: Locations (departments) on transactions
             (``AccountingInfoPrefs.TrackDepartments``).
         tax_calculation: Outside the US: the product's ``GlobalTaxCalculation``.
+        tax_rates: TaxCode id -> its total (sales, purchase) rate in percent;
+            read only for tax-inclusive amounts outside the US.
     """
 
     country: str | None = "US"
@@ -78,6 +91,13 @@ class CompanySetup:
     location_tracking: bool = False
     tax_calculation: str = attrs.field(
         default="TaxExcluded", validator=attrs.validators.in_(TAX_CALCULATIONS))
+    tax_rates: Mapping[str, tuple[Decimal | None, Decimal | None]] = attrs.field(
+        factory=dict, eq=False)
+
+    @property
+    def needs_rates(self) -> bool:
+        """Whether line amounts must be split into net and tax here (tax-inclusive, non-US)."""
+        return not self.us and self.tax_calculation == "TaxInclusive"
 
     @property
     def us(self) -> bool:
@@ -120,11 +140,15 @@ class TaxPlan:
         line_codes: The TaxCode id for each line (``None``: none sent).
         txn_tax_detail: The transaction's ``TxnTaxDetail`` (US sales tax rate).
         global_tax_calculation: Outside the US: ``TaxExcluded``/``TaxInclusive``.
+        amounts: Each line's ``Amount`` to send (the net when tax-inclusive).
+        inclusive: Each line's ``TaxInclusiveAmt`` (tax-inclusive lines only).
     """
 
     line_codes: tuple[str | None, ...]
     txn_tax_detail: models.TxnTaxDetail | None = None
     global_tax_calculation: str | None = None
+    amounts: tuple[Decimal, ...] = ()
+    inclusive: tuple[Decimal | None, ...] = ()
 
 
 def _mapped(ctx: Any, code: str, entity: str, local_id: str, n: int) -> str:
@@ -138,29 +162,66 @@ def _mapped(ctx: Any, code: str, entity: str, local_id: str, n: int) -> str:
     return found
 
 
+def _net(setup: CompanySetup, code: str | None, gross: Decimal, *, sales: bool,
+         entity: str, local_id: str, n: int) -> Decimal:
+    if code is None:
+        return gross
+    rates = setup.tax_rates.get(code)
+    rate = None if rates is None else rates[0 if sales else 1]
+    if rate is None:
+        raise MappingError(
+            f"line {n + 1}: TaxCode {code} has no {'sales' if sales else 'purchase'} rate "
+            "to take out of a tax-inclusive amount", reason="invalid_record", entity=entity,
+            local_id=local_id, field=f"lines[{n}].tax_code",
+        )
+    return (gross / (1 + rate / 100)).quantize(_CENT, rounding=ROUND_HALF_UP)
+
+
 def plan_tax(
     ctx: Any, entity: str, local_id: str, codes: Sequence[str | None], *, sales: bool,
+    amounts: Sequence[Decimal] = (),
 ) -> TaxPlan:
     """The tax fields for lines with the product's tax ``codes`` (see the module docs).
 
-    The company is read (``ctx.company()``) only when some line has a code.
+    The company is read (``ctx.company()``: once per run) for every
+    transaction, as its country decides the rules.
+
+    Args:
+        ctx: The mapping context.
+        entity: The QBO entity (for messages).
+        local_id: The record's id (for messages).
+        codes: The product's tax code of each line.
+        sales: A sales form (else a purchase: bills, expenses).
+        amounts: The product's line amounts (gross when tax-inclusive).
 
     Raises:
         MappingError: ``mapping_missing`` naming the line whose code is not
             mapped; ``invalid_record`` for two sales-tax rates on one US
             sales transaction.
     """
-    if all(code is None for code in codes):
-        return TaxPlan(tuple(None for _ in codes))
+    amounts = tuple(amounts)
+    none: tuple[Decimal | None, ...] = tuple(None for _ in amounts)
     mapped = [None if code is None else _mapped(ctx, code, entity, local_id, n)
               for n, code in enumerate(codes)]
     setup: CompanySetup = ctx.company()
+    if all(code is None for code in mapped):
+        # Outside the US a transaction must say how tax applies, and a line
+        # without a code is only accepted when no tax applies at all.
+        return TaxPlan(tuple(mapped), amounts=amounts, inclusive=none,
+                       global_tax_calculation=None if setup.us else "NotApplicable")
     if not setup.us:
-        return TaxPlan(tuple(mapped), global_tax_calculation=setup.tax_calculation)
+        inclusive: tuple[Decimal | None, ...] = tuple(None for _ in amounts)
+        if setup.needs_rates:
+            inclusive = tuple(None if c is None else a for c, a in zip(mapped, amounts,
+                                                                         strict=True))
+            amounts = tuple(_net(setup, c, a, sales=sales, entity=entity, local_id=local_id, n=n)
+                            for n, (c, a) in enumerate(zip(mapped, amounts, strict=True)))
+        return TaxPlan(tuple(mapped), global_tax_calculation=setup.tax_calculation,
+                       amounts=amounts, inclusive=inclusive)
     if not sales:
         # US purchases carry no sales tax: TAX/NON only says whether a billable
         # cost is taxable when billed on.
-        return TaxPlan(tuple(mapped))
+        return TaxPlan(tuple(mapped), amounts=amounts, inclusive=none)
     rates = sorted({c for c in mapped if c is not None and c not in US_PSEUDO_CODES})
     if len(rates) > 1:
         raise MappingError(
@@ -170,9 +231,9 @@ def plan_tax(
         )
     lines = tuple("TAX" if c is not None and c not in US_PSEUDO_CODES else c for c in mapped)
     if not rates or setup.automated_sales_tax:
-        return TaxPlan(lines)
+        return TaxPlan(lines, amounts=amounts, inclusive=none)
     detail = models.TxnTaxDetail(txn_tax_code_ref=models.Ref(value=rates[0]))
-    return TaxPlan(lines, txn_tax_detail=detail)
+    return TaxPlan(lines, txn_tax_detail=detail, amounts=amounts, inclusive=none)
 
 
 def _tracked(ctx: Any, kind: str, local: str, *, entity: str, local_id: str, field: str,

@@ -159,7 +159,7 @@ class _ExpenseMapper(BaseMapper[LocalExpense, E]):
                                reason="invalid_record", entity=self.entity,
                                local_id=record.id, field="lines")
         tax = plan_tax(ctx, self.entity, record.id, [ln.tax_code for ln in record.lines],
-                       sales=False)
+                       sales=False, amounts=[ln.amount for ln in record.lines])
         out: list[models.Line] = []
         for n, (line, code) in enumerate(zip(record.lines, tax.line_codes, strict=True)):
             customer = ctx.qbo_id("Customer", line.customer_id) if line.customer_id else None
@@ -172,9 +172,10 @@ class _ExpenseMapper(BaseMapper[LocalExpense, E]):
                 # Expense forms have classes on lines, whichever tracking mode.
                 class_ref=class_ref(ctx, line.class_id, self.entity, record.id,
                                     f"lines[{n}].class_id"),
+                tax_inclusive_amt=tax.inclusive[n],
             )
             out.append(models.AccountBasedExpenseLine(
-                amount=line.amount, description=line.description,
+                amount=tax.amounts[n], description=line.description,
                 account_based_expense_line_detail=detail,
             ))
         return out, tax.global_tax_calculation, tax.txn_tax_detail

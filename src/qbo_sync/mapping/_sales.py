@@ -80,21 +80,26 @@ def _lines_to_qbo(
             f"{entity} {local_id} has no lines", reason="invalid_record",
             entity=entity, local_id=local_id, field="lines",
         )
-    tax = plan_tax(ctx, entity, local_id, [line.tax_code for line in lines], sales=True)
+    tax = plan_tax(ctx, entity, local_id, [line.tax_code for line in lines], sales=True,
+                   amounts=[line.amount for line in lines])
     classes, txn_class = _sales_classes(entity, local_id, lines, ctx)
     out: list[models.Line] = []
-    for line, code, klass in zip(lines, tax.line_codes, classes, strict=True):
+    for n, (line, code, klass) in enumerate(zip(lines, tax.line_codes, classes, strict=True)):
+        gross = tax.inclusive[n]
         detail = models.SalesItemLineDetail(
             item_ref=models.Ref(value=ctx.item(line.item_id)),
             qty=line.quantity,
-            unit_price=line.unit_price,
+            # Tax-inclusive: the unit price QBO would show is net too.
+            unit_price=line.unit_price if gross is None else None,
             tax_code_ref=_ref(code),
             service_date=line.service_date,
             class_ref=klass,
+            tax_inclusive_amt=gross,
         )
         out.append(
             models.SalesItemLine(
-                amount=line.amount, description=line.description, sales_item_line_detail=detail
+                amount=tax.amounts[n], description=line.description,
+                sales_item_line_detail=detail,
             )
         )
     return out, tax, txn_class

@@ -13,6 +13,8 @@ import itertools
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+import attrs
+
 from qbo_sync import models
 from qbo_sync.client import Query
 from qbo_sync.errors import AuthError, MappingError, QBOError
@@ -24,6 +26,7 @@ from qbo_sync.sync._plan import NEW_ID, PlanContext, PlannedWrite, candidate_ind
 from qbo_sync.sync._push import BatchWriter
 from qbo_sync.sync._recover import recover_pending
 from qbo_sync.sync._report import Action, RecordOutcome, ReportBuilder
+from qbo_sync.sync._setup import read_tax_codes
 
 if TYPE_CHECKING:
     from qbo_sync.sync._engine import SyncEngine
@@ -250,6 +253,10 @@ class PushRun:
                     tax_calculation=e.tax_calculation,
                     automated_sales_tax=e.automated_sales_tax,
                 )
+                if setup.needs_rates:  # tax-inclusive amounts are split with the codes' rates
+                    rates = {c.id: (c.sales_rate, c.purchase_rate)
+                             for c in read_tax_codes(e.client)}
+                    setup = attrs.evolve(setup, tax_rates=rates)
             except AuthError:
                 raise
             except QBOError as exc:
