@@ -182,24 +182,27 @@ class RedisPacer:
             for what in ("minute", "second", "batches", "in_flight", "blocked_until")
         ]
 
+    def _ask(self, realm_id: str, batch: bool, token: str) -> tuple[float, float]:
+        """One atomic check-and-take: (clock time, seconds to wait; <= 0 means taken)."""
+        now = self._clock()
+        args: list[str | int] = [
+            _num(now),
+            self.per_minute or 0,
+            self.per_second or 0,
+            self.batch_per_minute or 0,
+            self.max_in_flight or 0,
+            1 if batch else 0,
+            token,
+            _num(now + self.lease),
+            self._ttl_ms,
+            _num(self.poll_interval),
+        ]
+        return now, float(self._acquire(keys=self._keys(realm_id), args=args))
+
     def _take(self, realm_id: str, batch: bool) -> tuple[float, str]:
         token = uuid.uuid4().hex
-        keys = self._keys(realm_id)
         while True:
-            now = self._clock()
-            args: list[str | int] = [
-                _num(now),
-                self.per_minute or 0,
-                self.per_second or 0,
-                self.batch_per_minute or 0,
-                self.max_in_flight or 0,
-                1 if batch else 0,
-                token,
-                _num(now + self.lease),
-                self._ttl_ms,
-                _num(self.poll_interval),
-            ]
-            delay = float(self._acquire(keys=keys, args=args))
+            now, delay = self._ask(realm_id, batch, token)
             if delay <= 0:
                 return now, token
             self._sleep(delay)
@@ -237,20 +240,7 @@ class RedisPacer:
             the seconds to wait before asking again.
         """
         token = uuid.uuid4().hex
-        now = self._clock()
-        args: list[str | int] = [
-            _num(now),
-            self.per_minute or 0,
-            self.per_second or 0,
-            self.batch_per_minute or 0,
-            self.max_in_flight or 0,
-            1 if batch else 0,
-            token,
-            _num(now + self.lease),
-            self._ttl_ms,
-            _num(self.poll_interval),
-        ]
-        delay = float(self._acquire(keys=self._keys(realm_id), args=args))
+        _, delay = self._ask(realm_id, batch, token)
         if delay > 0:
             return delay
         with self._lock:
