@@ -30,14 +30,18 @@ from qbo_sync.health import HealthInputs, HealthReport, HealthTier, compute_heal
 from qbo_sync.http import RetryPolicy, StaticTokenProvider, TokenProvider
 from qbo_sync.mapping import (
     BaseMapper,
+    CompanySetup,
     FieldGroup,
+    LocalExpense,
+    LocalExpenseLine,
     LocalInvoice,
     LocalLine,
+    LocalVendor,
     MapContext,
     PullContext,
 )
 from qbo_sync.storage import RunStatus, Store
-from qbo_sync.sync import Action, Change, ChangeKind, RecordOutcome
+from qbo_sync.sync import Action, Change, ChangeKind, RecordOutcome, TaxCodeInfo
 from qbo_sync.testing import FakeQBO
 from qbo_sync.webhooks import WebhookEvent, WebhookHandler, parse_events, verify_signature
 
@@ -156,3 +160,24 @@ def sync_usage(client: QBOClient, store: Store) -> None:
     assert_type(pulled.status, RunStatus)
     invoice = LocalInvoice(id="i1", customer_id="1", lines=[LocalLine(amount=Decimal("1.50"))])
     assert_type(engine.push([invoice]).failures, tuple[RecordOutcome, ...])
+
+
+def expenses_usage(client: QBOClient, store: Store) -> None:
+    engine = SyncEngine(client=client, store=store, expense_entity="Bill",
+                        tax_calculation="TaxInclusive")
+    engine.map_accounts(expense="9", bank="6", accounts_payable="7")
+    vendor = LocalVendor(id="v1", display_name="Acme Supplies")
+    expense = LocalExpense(id="e1", vendor_id=vendor.id, date=dt.date(2026, 1, 10),
+                           lines=[LocalExpenseLine(amount=Decimal("12.50"), tax_code="std",
+                                                   class_id="res")])
+    assert_type(engine.push([vendor, expense]).counts["Bill"].created, int)
+    codes = engine.tax_codes()
+    assert_type(codes, list[TaxCodeInfo])
+    assert_type(codes[0].sales_rate, Decimal | None)
+    assert_type(engine.suggest_tax_codes({"std": Decimal(20)}), dict[str, str])
+    assert_type(engine.suggest_accounts(), dict[str, str])
+    links = engine.map_classes({"res": "5"})
+    assert_type(links[0].qbo_id, str | None)
+    engine.map_departments({"north": "2"})
+    setup = CompanySetup(country="GB", tax_calculation="TaxExcluded")
+    assert_type(setup.us, bool)

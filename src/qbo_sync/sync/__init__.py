@@ -21,9 +21,11 @@ from qbo_sync.sync._policy import FieldPolicy
 from qbo_sync.sync._pushrun import DEFAULT_ITEM_ID
 from qbo_sync.sync._report import Action, RecordOutcome, SyncReport
 from qbo_sync.sync._schedule import DuePlan, DueRealm, ScheduleStore, due_realms
+from qbo_sync.sync._setup import ACCOUNT_ROLES, TaxCodeInfo, TaxRateInfo
 from qbo_sync.sync._source import MemorySource
 
 __all__ = [
+    "ACCOUNT_ROLES",
     "DEFAULT_ITEM_ID",
     "NEW_ID",
     "PAYMENT_CONFIRMED",
@@ -44,6 +46,8 @@ __all__ = [
     "ScheduleStore",
     "SyncEngine",
     "SyncReport",
+    "TaxCodeInfo",
+    "TaxRateInfo",
     "due_realms",
     "plan_entity",
 ]
