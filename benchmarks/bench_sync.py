@@ -4,10 +4,11 @@ Three figures (issue 9), all on virtual time (a FakeClock drives the fake, the
 pacer and the retries, so waiting for QBO's budget costs no wall time):
 
 1. **Push** of ``sample_book(customers=2000, items=100, invoices=6000,
-   payments=2000, credit_memos=200)`` into an empty company: requests, batch
-   write requests, writes per request, virtual time against the bound of
-   1,200 batched writes a minute (40 batch requests of 30), 429s drawn, wall
-   time.
+   payments=2000, credit_memos=200, vendors=100, expenses=1000)`` into an
+   empty company: requests, batch write requests, writes per request, virtual
+   time against the bound of 1,200 batched writes a minute (40 batch requests
+   of 30), 429s drawn, wall time; then the vendors and expenses alone, into
+   another empty company (their own requests and writes).
 2. **The same push again**, nothing changed: write requests (must be 0), records
    skipped, read requests needed.
 3. **Pull of N QBO-created customers** (default 100,000) into a sink that keeps
@@ -59,18 +60,17 @@ def setup(limits: bool = True) -> tuple[FakeClock, FakeQBO, str, QBOClient]:
     return clock, fake, realm, client
 
 
-def bench_push(small: bool) -> None:
-    scale = 10 if small else 1
-    book = sample_book(customers=2000 // scale, items=100 // scale, invoices=6000 // scale,
-                       payments=2000 // scale, credit_memos=200 // scale)
+def _push_book(label: str, book: Any) -> None:
+    """Push ``book`` into an empty company twice and print the figures."""
     clock, _fake, _realm, client = setup()
     engine = SyncEngine(client=client, store=MemoryStore(), clock=clock.now, max_in_flight=1)
     engine.map_accounts(**engine.suggest_accounts())
     records = book.records()
-    print(f"push: {len(records):,} local records "
+    print(f"{label}: {len(records):,} local records "
           f"({len(book.customers)} customers, {len(book.items)} items, "
           f"{len(book.invoices)} invoices, {len(book.payments)} payments, "
-          f"{len(book.credit_memos)} credit memos)")
+          f"{len(book.credit_memos)} credit memos, {len(book.vendors)} vendors, "
+          f"{len(book.expenses)} expenses)")
     start_virtual = clock.elapsed
     wall = time.perf_counter()
     first = engine.push(records)
@@ -80,6 +80,9 @@ def bench_push(small: bool) -> None:
     bound = writes / 1200 * 60
     print(f"  first push: status {first.status.value}, {writes:,} writes, "
           f"{first.total('failed')} failed")
+    spent = {e: first.counts[e].created for e in ("Vendor", "Purchase", "Bill")
+             if e in first.counts}
+    print("  of which " + ", ".join(f"{n:,} {e}" for e, n in spent.items()))
     print(f"  requests {first.requests:,} (batch writes {first.write_requests:,}, "
           f"reads {first.requests - first.write_requests:,}); "
           f"writes per batch request {writes / max(1, first.write_requests):.1f}")
@@ -92,6 +95,17 @@ def bench_push(small: bool) -> None:
     print(f"  second push: write requests {second.write_requests}, "
           f"skipped {second.total('skipped'):,} of {len(records):,}, "
           f"read requests {second.requests - second.write_requests}, wall time {wall:.1f} s")
+
+
+def bench_push(small: bool) -> None:
+    scale = 10 if small else 1
+    _push_book("push", sample_book(
+        customers=2000 // scale, items=100 // scale, invoices=6000 // scale,
+        payments=2000 // scale, credit_memos=200 // scale, vendors=100 // scale,
+        expenses=1000 // scale))
+    _push_book("push of vendors and expenses alone", sample_book(
+        customers=0, items=0, invoices=0, payments=0, credit_memos=0, vendors=100 // scale,
+        expenses=1000 // scale))
 
 
 class CountingSink:
