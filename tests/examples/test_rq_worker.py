@@ -24,6 +24,7 @@ import contextlib
 import datetime as dt
 import importlib
 import itertools
+import json
 import os
 import signal
 import subprocess
@@ -389,6 +390,30 @@ def test_scheduler_enqueues_due_realms_once(queue: Queue, redis: Redis, tmp_path
     assert sorted(nxt["claimed"]) == sorted(later["enqueued"])
     assert len(queue) == 2
     assert redis.exists(scheduler.claim_key(queue, f"sync_{realm_new}_{window}")) == 1
+
+
+def test_schedule_command_once_for_cron(
+    queue: Queue, redis_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``python -m rq_worker schedule --once`` ticks once, prints what it enqueued, exits 0."""
+    main = _example("rq_worker.__main__").main
+    db = tmp_path / "cron.sqlite3"
+    realm = f"7{uuid.uuid4().int % 10**9}"
+    store = SQLiteStore(db)
+    try:
+        store.save_connection(Connection(realm_id=realm, environment="sandbox"))
+    finally:
+        store.close()
+    argv = ["schedule", "--db", str(db), "--once", "--redis-url", redis_url,
+            "--queue", queue.name]
+    assert main(argv) == 0
+    first = json.loads(capsys.readouterr().out)
+    assert main(argv) == 0
+    second = json.loads(capsys.readouterr().out)
+    assert [j.rsplit("_", 1)[0] for j in first["enqueued"]] == [f"sync_{realm}"]
+    assert second["enqueued"] == []
+    assert second["queued_already"] == [first["enqueued"][0]]
+    assert queue.get_job_ids() == first["enqueued"]
 
 
 def test_scheduled_jobs_on_two_workers_push_once_and_keep_alive(
