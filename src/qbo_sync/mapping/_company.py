@@ -218,10 +218,11 @@ def plan_tax(
                             for n, (c, a) in enumerate(zip(mapped, amounts, strict=True)))
         return TaxPlan(tuple(mapped), global_tax_calculation=setup.tax_calculation,
                        amounts=amounts, inclusive=inclusive)
+    lines = tuple("TAX" if c is not None and c not in US_PSEUDO_CODES else c for c in mapped)
     if not sales:
         # US purchases carry no sales tax: TAX/NON only says whether a billable
         # cost is taxable when billed on.
-        return TaxPlan(tuple(mapped), amounts=amounts, inclusive=none)
+        return TaxPlan(lines, amounts=amounts, inclusive=none)
     rates = sorted({c for c in mapped if c is not None and c not in US_PSEUDO_CODES})
     if len(rates) > 1:
         raise MappingError(
@@ -229,7 +230,6 @@ def plan_tax(
             f"lines map to TaxCodes {', '.join(rates)}", reason="invalid_record",
             entity=entity, local_id=local_id, field="lines",
         )
-    lines = tuple("TAX" if c is not None and c not in US_PSEUDO_CODES else c for c in mapped)
     if not rates or setup.automated_sales_tax:
         return TaxPlan(lines, amounts=amounts, inclusive=none)
     detail = models.TxnTaxDetail(txn_tax_code_ref=models.Ref(value=rates[0]))
