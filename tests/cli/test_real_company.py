@@ -521,6 +521,37 @@ def test_sync_push_of_a_records_file_then_a_second_sync_writes_nothing(connected
     cli.assert_no_secret_printed()
 
 
+def test_sync_pushes_vendors_and_expenses_as_purchases_and_bills(connected: Cli) -> None:
+    """A records file with vendors and expenses: a purchase and a bill in QuickBooks; then
+    ``--entity expense`` selects the expenses (both QBO entities): one changed memo goes out."""
+    cli = connected.map_accounts()
+    records = {
+        "Vendor": [{"id": "v-1", "display_name": "Pipe World"}],
+        "Expense": [
+            {"id": "e-1", "vendor_id": "v-1", "payment_type": "Check",
+             "lines": [{"amount": "42.50", "description": "Copper pipe"}]},
+            {"id": "e-2", "vendor_id": "v-1", "entity": "Bill", "due_date": "2026-04-01",
+             "lines": [{"amount": 310, "description": "Boiler"}]},
+        ],
+    }
+    first = cli.run("sync", "--records", str(cli.records(records)), "--direction", "push")
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.startswith("push: success; 3 created, 0 updated")
+    (purchase,) = cli.fake.query(cli.realm, "select * from Purchase")
+    (bill,) = cli.fake.query(cli.realm, "select * from Bill")
+    assert (purchase["PaymentType"], purchase["TotalAmt"]) == ("Check", 42.5)
+    assert (bill["DueDate"], bill["Balance"]) == ("2026-04-01", 310)
+    records["Expense"][0]["memo"] = "paid by cheque 1042"
+    again = cli.run("sync", "--records", str(cli.records(records)), "--direction", "push",
+                    "--entity", "expense", "--json")
+    assert again.returncode == 0, again.stderr
+    push = json.loads(again.stdout)["push"]
+    assert push["counts"]["Vendor"]["skipped"] == 1  # in the file, not selected
+    assert (push["counts"]["Purchase"]["updated"], push["counts"]["Bill"]["skipped"]) == (1, 1)
+    (purchase,) = cli.fake.query(cli.realm, "select * from Purchase")
+    assert purchase["PrivateNote"] == "paid by cheque 1042"
+
+
 def test_pull_writes_quickbooks_changes_as_json_lines(connected: Cli) -> None:
     """After a push, a customer an accountant adds in QuickBooks comes out of sync --direction
     pull as a JSON line on stdout, with the report on stderr; with --entity and --output the
