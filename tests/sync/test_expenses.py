@@ -348,3 +348,31 @@ def test_vendors_and_expenses_come_back_on_pull(
     assert updated.record.entity == "Purchase"
     assert [c.local_id for c in sink.of(ChangeKind.DELETED, "Bill")] == ["exp-2"]
     assert [c.record.display_name for c in sink.of(ChangeKind.CREATED, "Vendor")] == ["Lumber Co"]
+
+
+class SplitSource:
+    """A product that keeps purchases and bills in two tables (a RecordSource)."""
+
+    def __init__(self, *records: Any) -> None:
+        self.records_by = {"Vendor": [r for r in records if isinstance(r, LocalVendor)],
+                           "Purchase": [r for r in records if isinstance(r, LocalExpense)
+                                        and r.entity != "Bill"],
+                           "Bill": [r for r in records if isinstance(r, LocalExpense)
+                                    and r.entity == "Bill"]}
+
+    def records(self, entity: str) -> list[Any]:
+        return list(self.records_by.get(entity, []))
+
+    def get(self, entity: str, local_ids: Any) -> list[Any]:
+        return [r for r in self.records_by.get(entity, []) if r.id in local_ids]
+
+
+def test_a_source_may_split_purchases_and_bills(
+    fake_qbo: FakeQBO, qbo_clock: FakeClock, qbo_realm_id: str, store: MemoryStore
+) -> None:
+    """Asked for purchases and for bills, a source answering each with its own gets both."""
+    source = SplitSource(ACME, receipt(1), receipt(2, entity="Bill"))
+    with make_client(fake_qbo, qbo_clock, qbo_realm_id) as client:
+        report = make_engine(client, store, qbo_clock, source=source).push()
+    assert report.status is RunStatus.SUCCESS, report.failures
+    assert (report.counts["Purchase"].created, report.counts["Bill"].created) == (1, 1)

@@ -138,9 +138,9 @@ class RecordSource(Protocol):
     def records(self, entity: str) -> Iterable[Any]:
         """Every record of ``entity`` (a QBO entity name) to keep in sync.
 
-        Expenses: asked for ``"Purchase"`` (or ``"Bill"`` when purchases are
-        not pushed), return every expense; the engine decides, per expense,
-        which of the two it is written as.
+        Expenses: the engine asks for ``"Purchase"`` and ``"Bill"`` and takes
+        each expense once, so answer every expense to both, or split them;
+        the engine decides, per expense, which of the two it is written as.
         """
         ...
 

@@ -568,13 +568,32 @@ class SyncEngine:
         if records is None:
             if self.source is None:
                 raise ConfigurationError("push() needs records, or a source= on the engine")
-            # Mappers sharing a record type (purchases, bills) read the source once.
-            first = {m.record_type: m for m in reversed(mappers)}
-            records = [r for m in mappers if first[m.record_type] is m
-                       for r in self.source.records(m.entity)]
+            records = self._source_records(self.source, mappers)
         grouped = self._group(records)
         self._add_dependencies(grouped, mappers)
         return grouped
+
+    @staticmethod
+    def _source_records(source: RecordSource, mappers: Sequence[Mapper[Any, Any]]) -> list[Any]:
+        """Every record of the source for ``mappers``.
+
+        Mappers sharing a record type (purchases and bills both take
+        ``LocalExpense``) each ask the source; a record one of them already
+        got is taken once, so a source may answer every expense to both
+        names, or split them.
+        """
+        records: list[Any] = []
+        taken: dict[type[Any], set[str]] = {}
+        for mapper in mappers:
+            kind = mapper.record_type
+            shared = sum(m.record_type is kind for m in mappers) > 1
+            batch = list(source.records(mapper.entity))
+            if shared:
+                seen = taken.setdefault(kind, set())
+                batch = [r for r in batch if mapper.local_id(r) not in seen]
+                seen.update(mapper.local_id(r) for r in batch)
+            records.extend(batch)
+        return records
 
     def _add_dependencies(
         self, grouped: dict[Mapper[Any, Any], list[Any]], mappers: Sequence[Mapper[Any, Any]]
