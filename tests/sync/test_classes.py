@@ -10,6 +10,7 @@ import pytest
 from qbo_sync import MemoryStore, SyncEngine
 from qbo_sync.errors import NotFoundError
 from qbo_sync.mapping import (
+    LocalCreditMemo,
     LocalCustomer,
     LocalExpense,
     LocalExpenseLine,
@@ -167,3 +168,16 @@ def test_classes_and_locations_come_back_on_pull_as_the_products_ids(
     [change] = sink.of(ChangeKind.UPDATED, "Purchase")
     assert change.record.lines[0].class_id == "com"
     assert change.record.department_id == "north"
+
+
+def test_a_credit_memo_carries_its_location_too(
+    tracked: SyncEngine, fake_qbo: FakeQBO, qbo_realm_id: str, spy: Spy
+) -> None:
+    """Credit memos take ``department_id`` like invoices."""
+    track(fake_qbo, qbo_realm_id, departments=True)
+    memo = LocalCreditMemo(id="cm-1", customer_id=AMY.id, department_id="north",
+                           lines=[LocalLine(amount=Decimal(5), description="goodwill")])
+    report = tracked.push([AMY, memo])
+    assert report.status is RunStatus.SUCCESS, report.failures
+    [sent] = spy.sent("CreditMemo")
+    assert sent["DepartmentRef"] == {"value": ids(fake_qbo, qbo_realm_id, "Department")["North"]}

@@ -238,6 +238,9 @@ class LocalCreditMemo:
             for credit memos).
         total: Filled by a pull.
         remaining_credit: Filled by a pull: credit not yet applied.
+        department_id: The product's location (QBO department), mapped with
+            ``engine.map_departments()``; sent only when the company tracks
+            locations.
     """
 
     id: str = attrs.field(validator=_non_empty)
@@ -249,6 +252,7 @@ class LocalCreditMemo:
     deleted: bool = False
     total: Decimal | None = attrs.field(default=None, converter=_money)
     remaining_credit: Decimal | None = attrs.field(default=None, converter=_money)
+    department_id: str | None = None
 
 
 @attrs.frozen(kw_only=True)

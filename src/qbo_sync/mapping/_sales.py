@@ -260,13 +260,14 @@ class CreditMemoMapper(BaseMapper[LocalCreditMemo, models.CreditMemo]):
     field_groups: ClassVar[tuple[FieldGroup, ...]] = (
         *_SALES_GROUPS,
         FieldGroup(
-            "header", ("number", "date", "memo"), ("doc_number", "txn_date", "customer_memo")
+            "header", ("number", "date", "memo", "department_id"),
+            ("doc_number", "txn_date", "customer_memo", "department_ref"),
         ),
     )
 
     def dependencies(self, record: LocalCreditMemo) -> Sequence[Dependency]:
-        """The customer and every item on its lines."""
-        return _line_dependencies(record.customer_id, record.lines)
+        """The customer, every item on its lines, and its class and location mappings."""
+        return _line_dependencies(record.customer_id, record.lines, record.department_id)
 
     def to_qbo(self, record: LocalCreditMemo, ctx: MapContext) -> models.CreditMemo:
         """The QBO credit memo."""
@@ -278,6 +279,7 @@ class CreditMemoMapper(BaseMapper[LocalCreditMemo, models.CreditMemo]):
             txn_tax_detail=tax.txn_tax_detail,
             global_tax_calculation=tax.global_tax_calculation,
             class_ref=txn_class,
+            department_ref=department_ref(ctx, record.department_id, self.entity, record.id),
             doc_number=record.number,
             txn_date=record.date,
             customer_memo=models.MemoRef(value=record.memo) if record.memo else None,
@@ -295,6 +297,7 @@ class CreditMemoMapper(BaseMapper[LocalCreditMemo, models.CreditMemo]):
             memo=entity.customer_memo.value if entity.customer_memo else None,
             total=entity.total_amt,
             remaining_credit=entity.remaining_credit,
+            department_id=_local_ref(ctx, "Department", entity.department_ref),
         )
 
     def match_keys(self, record: LocalCreditMemo) -> Sequence[str]:
