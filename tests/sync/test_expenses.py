@@ -376,3 +376,30 @@ def test_a_source_may_split_purchases_and_bills(
         report = make_engine(client, store, qbo_clock, source=source).push()
     assert report.status is RunStatus.SUCCESS, report.failures
     assert (report.counts["Purchase"].created, report.counts["Bill"].created) == (1, 1)
+
+
+def test_a_stale_unconfirmed_expense_is_held_for_review_not_created_again(
+    fake_qbo: FakeQBO, qbo_clock: FakeClock, qbo_realm_id: str, store: MemoryStore
+) -> None:
+    """An expense create lost for longer than replay_window, which may have no key to match
+    by, is held (needs_review) like a payment; unlink() lets it be created, once."""
+    lost = receipt(number=None)
+
+    def expense_batch(request: httpx.Request) -> bool:
+        return request.url.path.endswith("/batch") and b"Purchase" in request.content
+
+    with make_client(fake_qbo, qbo_clock, qbo_realm_id) as client:
+        make_engine(client, store, qbo_clock).push([ACME])
+    crash = CrashingTransport(fake_qbo.transport(), expense_batch)
+    with make_client(fake_qbo, qbo_clock, qbo_realm_id, transport=crash) as client, \
+            pytest.raises(Crash):
+        make_engine(client, store, qbo_clock).push([ACME, lost])
+    qbo_clock.advance(2 * 86400)  # longer than the default 24-hour replay_window
+    with make_client(fake_qbo, qbo_clock, qbo_realm_id) as client:
+        engine = make_engine(client, store, qbo_clock)
+        held = engine.push([ACME, lost])
+        assert held.outcome("Purchase", lost.id).reason == "needs_review"  # type: ignore[union-attr]
+        assert fake_qbo.objects(qbo_realm_id, "Purchase") == []
+        assert engine.unlink("Purchase", lost.id)
+        assert engine.push([ACME, lost]).outcome("Purchase", lost.id).action.value == "create"  # type: ignore[union-attr]
+    assert len(fake_qbo.objects(qbo_realm_id, "Purchase")) == 1

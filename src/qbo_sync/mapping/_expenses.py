@@ -12,7 +12,9 @@
   ``SyncEngine(expense_entity=...)``) and keeps it there once linked.
 - Expenses are matched by number *and* date (``DocNumber`` is not unique
   across vendors, and is often absent); an expense without both is only
-  ever created, and the ``requestid`` discipline keeps it single.
+  ever created, and the ``requestid`` discipline keeps it single. An
+  interrupted create older than the engine's ``replay_window`` is held as
+  ``needs_review``, as for payments, since it may have no key to match by.
 - Expenses are deleted, never voided (QBO has no void for bills).
 """
 
@@ -142,6 +144,10 @@ class _ExpenseMapper(BaseMapper[LocalExpense, E]):
 
     record_type = LocalExpense
     _vendor_attr: ClassVar[str] = ""
+    #: An expense without a number and a date has no match key: an interrupted
+    #: create of one, older than the engine's ``replay_window``, is held for
+    #: review (``needs_review``) rather than created again, as for payments.
+    match_keys_optional: ClassVar[bool] = True
 
     def dependencies(self, record: LocalExpense) -> Sequence[Dependency]:
         """The vendor, customers of billable lines, and class and location mappings."""

@@ -38,7 +38,13 @@ DEFAULT_ITEM_ID = "qbo_sync:default-item"
 
 
 def _matches(mapper: Mapper[Any, Any]) -> bool:
-    """Whether a mapper can find an existing twin (a ``BaseMapper`` overriding match_keys)."""
+    """Whether a mapper can find every record's existing twin.
+
+    A ``BaseMapper`` overriding ``match_keys`` can, unless it says some records
+    have no keys (``match_keys_optional``: an expense without a number).
+    """
+    if getattr(mapper, "match_keys_optional", False):
+        return False
     if isinstance(mapper, BaseMapper):
         return type(mapper).match_keys is not BaseMapper.match_keys
     return False  # a mapper of unknown make: assume it cannot
