@@ -214,3 +214,10 @@ def test_tax_code_suggestions_pair_only_unambiguous_rates() -> None:
     us = [code("TAX", None), code("NON", None), code("7", 8)]
     assert suggest_tax_codes(us, {"ca": Decimal(8), "ny": Decimal(4), "none": Decimal(0)}) == \
         {"ca": "7", "ny": "TAX", "none": "NON"}
+
+
+def test_matching_expenses_can_be_turned_off() -> None:
+    """``match_by_number=False``: no keys, no candidate query."""
+    mapper = BillMapper(match_by_number=False)
+    assert mapper.match_keys(EXPENSE) == ()
+    assert mapper.candidate_queries([EXPENSE]) == []

@@ -149,6 +149,16 @@ class _ExpenseMapper(BaseMapper[LocalExpense, E]):
     #: review (``needs_review``) rather than created again, as for payments.
     match_keys_optional: ClassVar[bool] = True
 
+    def __init__(self, *, match_by_number: bool = True) -> None:
+        """A mapper that matches by number and date, unless told not to.
+
+        Args:
+            match_by_number: Match expenses to QBO's by number and date. Off:
+                never match (no candidate query; UNCERTAIN whether QBO
+                filters every company's purchases and bills by ``DocNumber``).
+        """
+        self.match_by_number = match_by_number
+
     def dependencies(self, record: LocalExpense) -> Sequence[Dependency]:
         """The vendor, customers of billable lines, and class and location mappings."""
         deps = [Dependency("Vendor", record.vendor_id)] if record.vendor_id else []
@@ -237,7 +247,7 @@ class _ExpenseMapper(BaseMapper[LocalExpense, E]):
 
     def match_keys(self, record: LocalExpense) -> Sequence[str]:
         """Number and date, when the expense has both."""
-        return _doc_key(record.number, record.date)
+        return _doc_key(record.number, record.date) if self.match_by_number else ()
 
     def qbo_match_keys(self, entity: E) -> Sequence[str]:
         """``DocNumber`` and ``TxnDate``."""
@@ -245,6 +255,8 @@ class _ExpenseMapper(BaseMapper[LocalExpense, E]):
 
     def candidate_queries(self, records: Sequence[LocalExpense]) -> Sequence[Query]:
         """``DocNumber IN (...)`` in chunks, for expenses with a number and a date."""
+        if not self.match_by_number:
+            return []
         wanted = sorted({r.number for r in records if r.number and r.date is not None})
         return [Query(self.entity).where_in("DocNumber", wanted[i : i + DOC_NUMBERS_PER_QUERY])
                 for i in range(0, len(wanted), DOC_NUMBERS_PER_QUERY)]
