@@ -35,7 +35,7 @@ EXPENSE = LocalExpense(
     lines=[LocalExpenseLine(amount="40.00", description="Copper pipe", class_id="res",
                             tax_code="std"),
            LocalExpenseLine(amount="12.50", account_role="travel", customer_id="c1",
-                            billable=False)],
+                            billable=False, tax_code="zero")],
 )
 
 
@@ -51,7 +51,7 @@ class Links:
 
 def ctx(setup: CompanySetup | None = None, **resolved: dict[str, str]) -> PlanContext:
     return PlanContext(settings=Settings(account_mapping=ACCOUNTS,
-                                         tax_code_mapping={"std": "3", "zero": "NON"}),
+                                         tax_code_mapping={"std": "3", "zero": "4"}),
                        resolved=resolved, company=(lambda: setup) if setup else None)
 
 
@@ -89,7 +89,7 @@ def test_a_purchase_carries_accounts_tax_codes_job_costs_class_and_location() ->
     assert first == {"AccountRef": {"value": "9"}, "TaxCodeRef": {"value": "3"},
                      "ClassRef": {"value": "200"}}
     assert second == {"AccountRef": {"value": "30"}, "CustomerRef": {"value": "58"},
-                      "BillableStatus": "NotBillable"}
+                      "BillableStatus": "NotBillable", "TaxCodeRef": {"value": "4"}}
     assert "TotalAmt" not in wire
     assert list(PurchaseMapper().dependencies(EXPENSE)) == [
         Dependency("Vendor", "v1"), Dependency("Customer", "c1"), Dependency("Class", "res"),

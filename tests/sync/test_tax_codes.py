@@ -249,3 +249,14 @@ def test_the_company_is_read_once_per_run_and_only_when_needed(uk: Company) -> N
     # candidates (1 query) + Preferences + CompanyInfo + 1 batch
     assert taxed.requests == 4
     assert engine.push([AMY]).requests == 0  # unchanged: nothing read
+
+
+def test_outside_the_us_every_line_or_none_has_a_tax_code(uk: Company) -> None:
+    """A VAT company's invoice with one line uncoded fails before sending, naming the line."""
+    engine = uk.engine()
+    engine.map_tax_codes({"standard": code_id(uk, "20.0% S")})
+    failed = engine.push([AMY, invoice(("10", "standard"), ("5", None))]).outcome("Invoice",
+                                                                                 "inv-1")
+    assert failed.reason == "invalid_record"
+    assert (failed.message or "").startswith("line 2 has no tax code")
+    assert uk.spy.sent("Invoice") == []

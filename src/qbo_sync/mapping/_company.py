@@ -197,7 +197,8 @@ def plan_tax(
     Raises:
         MappingError: ``mapping_missing`` naming the line whose code is not
             mapped; ``invalid_record`` for two sales-tax rates on one US
-            sales transaction.
+            sales transaction, or, outside the US, a line without a code
+            next to lines with one.
     """
     amounts = tuple(amounts)
     none: tuple[Decimal | None, ...] = tuple(None for _ in amounts)
@@ -210,6 +211,15 @@ def plan_tax(
         return TaxPlan(tuple(mapped), amounts=amounts, inclusive=none,
                        global_tax_calculation=None if setup.us else "NotApplicable")
     if not setup.us:
+        missing = [n for n, code in enumerate(mapped) if code is None]
+        if missing:
+            # QBO taxes every line of a VAT/GST transaction, or none of them.
+            raise MappingError(
+                f"line {missing[0] + 1} has no tax code, but other lines have one: a "
+                "company outside the US needs a tax code on every line (or on none)",
+                reason="invalid_record", entity=entity, local_id=local_id,
+                field=f"lines[{missing[0]}].tax_code",
+            )
         inclusive: tuple[Decimal | None, ...] = tuple(None for _ in amounts)
         if setup.needs_rates:
             inclusive = tuple(None if c is None else a for c, a in zip(mapped, amounts,
