@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from qbo_sync import MemoryStore, SyncEngine
+from qbo_sync.errors import ConfigurationError
 from qbo_sync.mapping import LocalCustomer, LocalExpense, LocalExpenseLine, LocalVendor
 from qbo_sync.storage import LinkStatus, RunStatus
 from qbo_sync.sync import ChangeKind, MemorySource
@@ -155,6 +156,29 @@ def test_a_linked_expense_keeps_its_entity_when_the_setting_changes(
         assert purchase["PrivateNote"] == "re-filed"
         fresh = bills.push([receipt(2)])
         assert fresh.counts["Bill"].created == 1
+
+
+def test_the_expense_choice_is_a_saved_realm_setting(
+    fake_qbo: FakeQBO, qbo_clock: FakeClock, qbo_realm_id: str, store: MemoryStore
+) -> None:
+    """configure(expense_entity="Bill") is saved: a new engine on the store writes bills;
+    a constructor argument still overrides it; an unknown value is refused, naming it."""
+    with make_client(fake_qbo, qbo_clock, qbo_realm_id) as client:
+        first = make_engine(client, store, qbo_clock)
+        saved = first.configure(expense_entity="Bill", tax_calculation="TaxInclusive")
+        assert (saved.expense_entity, saved.tax_calculation) == ("Bill", "TaxInclusive")
+        assert store.get_settings(qbo_realm_id) == saved
+        later = make_engine(client, store, qbo_clock)
+        assert later.choices() == ("Bill", "TaxInclusive", None)
+        report = later.push([ACME, receipt()])
+        assert report.counts["Bill"].created == 1
+        assert fake_qbo.objects(qbo_realm_id, "Purchase") == []
+        override = make_engine(client, store, qbo_clock, expense_entity="Purchase")
+        assert override.push([receipt(2)]).counts["Purchase"].created == 1
+        with pytest.raises(ConfigurationError, match="expense_entity must be 'Purchase' or "
+                           "'Bill', got 'Cheque'"):
+            later.configure(expense_entity="Cheque")
+        assert store.get_settings(qbo_realm_id) == saved
 
 
 def test_a_bill_without_a_vendor_is_an_invalid_record(books: SyncEngine) -> None:

@@ -124,6 +124,9 @@ def settings_to_json(settings: Settings) -> str:
         },
         "auto_sync": settings.auto_sync,
         "sync_from": settings.sync_from.isoformat() if settings.sync_from else None,
+        "expense_entity": settings.expense_entity,
+        "tax_calculation": settings.tax_calculation,
+        "automated_sales_tax": settings.automated_sales_tax,
     }
     return _json.dumps(data).decode()
 
@@ -142,6 +145,9 @@ def settings_from_json(text: str) -> Settings:
         },
         auto_sync=bool(data.get("auto_sync", False)),
         sync_from=dt.date.fromisoformat(sync_from) if sync_from else None,
+        expense_entity=data.get("expense_entity"),
+        tax_calculation=data.get("tax_calculation"),
+        automated_sales_tax=data.get("automated_sales_tax"),
     )
 
 

@@ -386,6 +386,12 @@ class Settings:
         auto_sync: Whether the product syncs automatically (on change or
             on a schedule) rather than only on demand.
         sync_from: Records dated before this day are not synced.
+        expense_entity: What a new expense is written as: ``"Purchase"`` or
+            ``"Bill"``; ``None``: the engine's default (``"Purchase"``).
+        tax_calculation: Outside the US, ``"TaxExcluded"`` or
+            ``"TaxInclusive"``; ``None``: the engine's default (``"TaxExcluded"``).
+        automated_sales_tax: US: whether QBO computes sales tax itself;
+            ``None``: read from the company's preferences.
     """
 
     account_mapping: dict[str, str] = attrs.field(factory=dict, converter=_dict)
@@ -394,6 +400,9 @@ class Settings:
     entities: dict[str, EntitySettings] = attrs.field(factory=dict, converter=_entity_settings)
     auto_sync: bool = False
     sync_from: dt.date | None = None
+    expense_entity: str | None = None
+    tax_calculation: str | None = None
+    automated_sales_tax: bool | None = None
 
 
 @attrs.frozen(kw_only=True)

@@ -79,6 +79,20 @@ def _no_progress(entity: str, done: int, total: int) -> None:
     return None
 
 
+
+#: Company-level choices a realm's settings may hold, with the engine's defaults.
+EXPENSE_ENTITIES = ("Purchase", "Bill")
+
+
+def _choice_problems(expense_entity: str | None, tax_calculation: str | None) -> list[str]:
+    problems = []
+    if expense_entity is not None and expense_entity not in EXPENSE_ENTITIES:
+        problems.append(f"expense_entity must be 'Purchase' or 'Bill', got {expense_entity!r}")
+    if tax_calculation is not None and tax_calculation not in TAX_CALCULATIONS:
+        problems.append(f"tax_calculation must be one of {', '.join(TAX_CALCULATIONS)}, "
+                        f"got {tax_calculation!r}")
+    return problems
+
 class SyncEngine:
     """Keeps one realm's customers, items, invoices, credit memos and payments in sync.
 
@@ -98,13 +112,16 @@ class SyncEngine:
         expense_entity: What a new :class:`~qbo_sync.mapping.LocalExpense`
             is written as when the record does not say: ``"Purchase"`` (paid
             already) or ``"Bill"`` (owed). A linked expense keeps its entity.
+            ``None`` (the default): the realm's saved choice
+            (:meth:`configure`), else ``"Purchase"``.
         tax_calculation: Outside the US, the ``GlobalTaxCalculation`` of
             transactions with tax codes: ``"TaxExcluded"`` (line amounts are
-            net) or ``"TaxInclusive"``.
+            net) or ``"TaxInclusive"``. ``None``: the realm's saved choice,
+            else ``"TaxExcluded"``.
         automated_sales_tax: US: whether QBO computes sales tax itself (then
-            no ``TxnTaxDetail`` is sent). ``None``: read
-            ``Preferences.TaxPrefs.PartnerTaxEnabled`` (UNCERTAIN whether that
-            flag alone says it; set this to override).
+            no ``TxnTaxDetail`` is sent). ``None``: the realm's saved choice,
+            else read ``Preferences.TaxPrefs.PartnerTaxEnabled`` (UNCERTAIN
+            whether that flag alone says it; set this to override).
         pull_chunk_size: Changes per :meth:`ChangeSink.apply` call.
         cdc_max_age: Cursors older than this pull by query, not CDC (QBO's
             look-back is 30 days).
@@ -147,8 +164,8 @@ class SyncEngine:
         max_in_flight: int = 4,
         conflict_retries: int = 3,
         default_item_name: str = "Professional Services",
-        expense_entity: str = "Purchase",
-        tax_calculation: str = "TaxExcluded",
+        expense_entity: str | None = None,
+        tax_calculation: str | None = None,
         automated_sales_tax: bool | None = None,
         pull_chunk_size: int = 500,
         cdc_max_age: dt.timedelta = dt.timedelta(days=29),
@@ -172,11 +189,7 @@ class SyncEngine:
             problems.append(f"conflict_retries must be >= 0, got {conflict_retries}")
         if pull_chunk_size < 1:
             problems.append(f"pull_chunk_size must be >= 1, got {pull_chunk_size}")
-        if expense_entity not in ("Purchase", "Bill"):
-            problems.append(f"expense_entity must be 'Purchase' or 'Bill', got {expense_entity!r}")
-        if tax_calculation not in TAX_CALCULATIONS:
-            problems.append(f"tax_calculation must be one of {', '.join(TAX_CALCULATIONS)}, "
-                            f"got {tax_calculation!r}")
+        problems.extend(_choice_problems(expense_entity, tax_calculation))
         self.mappers = list(mappers) if mappers is not None else default_mappers()
         entities = [m.entity for m in self.mappers]
         if len(set(entities)) != len(entities):
@@ -378,6 +391,59 @@ class SyncEngine:
         """The realm's settings (defaults when none were saved)."""
         return self.store.get_settings(self.realm_id) or Settings()
 
+    def configure(
+        self,
+        *,
+        expense_entity: str | None = None,
+        tax_calculation: str | None = None,
+        automated_sales_tax: bool | None = None,
+    ) -> Settings:
+        """Save the realm's company-level choices, keeping the other settings.
+
+        Each argument left ``None`` keeps what was saved. Every process that
+        builds an engine for this realm then uses them, unless its
+        constructor overrides one.
+
+        Args:
+            expense_entity: ``"Purchase"`` or ``"Bill"`` for new expenses.
+            tax_calculation: ``"TaxExcluded"`` or ``"TaxInclusive"`` (non-US).
+            automated_sales_tax: US: whether QBO computes sales tax itself.
+
+        Raises:
+            ConfigurationError: An unknown value, naming it.
+
+        Example: ``engine.configure(expense_entity="Bill")``.
+        """
+        problems = _choice_problems(expense_entity, tax_calculation)
+        if problems:
+            raise ConfigurationError("configure: " + "; ".join(problems), problems=problems)
+        settings = self.settings()
+        changes: dict[str, Any] = {
+            name: value for name, value in (
+                ("expense_entity", expense_entity),
+                ("tax_calculation", tax_calculation),
+                ("automated_sales_tax", automated_sales_tax),
+            ) if value is not None
+        }
+        saved = attrs.evolve(settings, **changes)
+        self.store.save_settings(self.realm_id, saved)
+        return saved
+
+    def choices(self, settings: Settings | None = None) -> tuple[str, str, bool | None]:
+        """The effective (expense entity, tax calculation, automated sales tax).
+
+        The constructor's argument wins, then the realm's saved settings,
+        then the defaults (``"Purchase"``, ``"TaxExcluded"``, ``None`` =
+        read the company's preferences).
+        """
+        saved = settings if settings is not None else self.settings()
+        return (
+            self.expense_entity or saved.expense_entity or "Purchase",
+            self.tax_calculation or saved.tax_calculation or "TaxExcluded",
+            self.automated_sales_tax if self.automated_sales_tax is not None
+            else saved.automated_sales_tax,
+        )
+
     def _merge_settings(self, field: str, values: Mapping[str, str]) -> Settings:
         settings = self.settings()
         merged: dict[str, Any] = {field: {**getattr(settings, field), **values}}
@@ -560,7 +626,9 @@ class SyncEngine:
         return route(
             records, self.mappers,
             lambda entity, ids: self.store.get_links(self.realm_id, entity, ids),
-            preferred=lambda kind: self.expense_entity if issubclass(kind, LocalExpense) else None,
+            preferred=lambda kind: (
+                self.choices()[0] if issubclass(kind, LocalExpense) else None
+            ),
         )
 
     def _records(self, records: Iterable[Any] | None, mappers: Sequence[Mapper[Any, Any]]

@@ -253,11 +253,12 @@ class PushRun:
         """
         if self._company is None:
             e = self.e
+            _, calculation, automated = e.choices(self.settings)
             try:
                 setup = CompanySetup.from_qbo(
                     e.client.preferences(), e.client.company_info(),
-                    tax_calculation=e.tax_calculation,
-                    automated_sales_tax=e.automated_sales_tax,
+                    tax_calculation=calculation,
+                    automated_sales_tax=automated,
                 )
                 if setup.needs_rates:  # tax-inclusive amounts are split with the codes' rates
                     rates = {c.id: (c.sales_rate, c.purchase_rate)

@@ -751,6 +751,9 @@ class StorageConformance(LockConformance):
             entities={"Invoice": EntitySettings(enabled=True, direction="push")},
             auto_sync=True,
             sync_from=dt.date(2026, 1, 1),
+            expense_entity="Bill",
+            tax_calculation="TaxInclusive",
+            automated_sales_tax=False,
         )
         store.save_settings(realm, settings)
         assert store.get_settings(realm) == settings
