@@ -12,9 +12,11 @@ from decimal import Decimal
 from typing import Any
 
 import attrs
+import redis
 from typing_extensions import assert_type
 
 from qbo_sync import (
+    AsyncQBOClient,
     Environment,
     MemoryStore,
     QBOClient,
@@ -27,7 +29,7 @@ from qbo_sync import (
 )
 from qbo_sync.client import BatchOperation, BatchResult, CdcResult, Page
 from qbo_sync.health import HealthInputs, HealthReport, HealthTier, compute_health
-from qbo_sync.http import RetryPolicy, StaticTokenProvider, TokenProvider
+from qbo_sync.http import RedisPacer, RetryPolicy, StaticTokenProvider, TokenProvider
 from qbo_sync.mapping import (
     BaseMapper,
     CompanySetup,
@@ -40,8 +42,16 @@ from qbo_sync.mapping import (
     MapContext,
     PullContext,
 )
-from qbo_sync.storage import RunStatus, Store
-from qbo_sync.sync import Action, Change, ChangeKind, RecordOutcome, TaxCodeInfo
+from qbo_sync.storage import RedisLockProvider, RunStatus, Settings, Store
+from qbo_sync.sync import (
+    Action,
+    Change,
+    ChangeKind,
+    DuePlan,
+    RecordOutcome,
+    TaxCodeInfo,
+    due_realms,
+)
 from qbo_sync.testing import FakeQBO
 from qbo_sync.webhooks import WebhookEvent, WebhookHandler, parse_events, verify_signature
 
@@ -181,3 +191,42 @@ def expenses_usage(client: QBOClient, store: Store) -> None:
     engine.map_departments({"north": "2"})
     setup = CompanySetup(country="GB", tax_calculation="TaxExcluded")
     assert_type(setup.us, bool)
+
+
+async def async_client_usage(fake: FakeQBO, realm: str) -> None:
+    async with AsyncQBOClient(
+        realm_id=realm, environment="sandbox", access_token="t",
+        transport=fake.async_transport(),
+    ) as client:
+        customer = await client.customers.get("1")
+        assert_type(customer, models.Customer)
+        names = [c.display_name async for c in client.customers.query(Active=True)]
+        assert_type(names, list[str | None])
+        assert_type(await client.customers.count(), int)
+        operations = [BatchOperation.create(models.Customer(display_name="A"))]
+        assert_type(await client.batch(operations), BatchResult)
+        payment = await client.bill_payments.get("7")
+        assert_type(payment, models.BillPayment)
+        assert_type(await client.classes.create(models.Class(name="Field")), models.Class)
+
+
+def workers_usage(store: SQLiteStore, client: QBOClient, redis_url: str) -> None:
+    locks = RedisLockProvider.from_url(redis_url, lease=30.0)
+    engine = SyncEngine(client=client, store=store, locks=locks)
+    saved = engine.configure(expense_entity="Bill")
+    assert_type(saved, Settings)
+    assert_type(engine.choices(), tuple[str, str, bool | None])
+    plan = due_realms(store, now=dt.datetime.now(dt.timezone.utc))
+    assert_type(plan, DuePlan)
+    for due in plan.sync:
+        assert_type(due.realm_id, str)
+    pacer = RedisPacer(redis=redis.Redis.from_url(redis_url))
+    QBOClient(realm_id="1", environment="sandbox", access_token="t", pacer=pacer)
+
+
+def fake_tax_usage(fake: FakeQBO) -> None:
+    realm = fake.add_company(country="GB")
+    code = fake.add_tax_code(realm, "Standard", sales={"VAT 20%": Decimal(20)})
+    assert_type(code, dict[str, Any])
+    fake.set_automated_sales_tax(realm, enabled=False)
+
