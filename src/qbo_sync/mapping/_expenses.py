@@ -27,7 +27,12 @@ from qbo_sync import models
 from qbo_sync.client import Query
 from qbo_sync.errors import MappingError
 from qbo_sync.mapping._company import class_ref, department_ref, plan_tax
-from qbo_sync.mapping._names import address_from_qbo, address_to_qbo
+from qbo_sync.mapping._names import (
+    address_from_qbo,
+    address_to_qbo,
+    party_from_qbo,
+    party_to_qbo,
+)
 from qbo_sync.mapping._protocol import (
     BaseMapper,
     Dependency,
@@ -72,37 +77,17 @@ class VendorMapper(BaseMapper[LocalVendor, models.Vendor]):
     def to_qbo(self, record: LocalVendor, ctx: MapContext) -> models.Vendor:
         """The QBO vendor; a deleted record is sent inactive."""
         return models.Vendor(
-            display_name=record.display_name.strip(),
-            company_name=record.company_name,
-            given_name=record.given_name,
-            family_name=record.family_name,
-            primary_email_addr=(
-                models.EmailAddress(address=record.email.strip()) if record.email else None
-            ),
-            primary_phone=(
-                models.PhoneNumber(free_form_number=record.phone) if record.phone else None
-            ),
+            **party_to_qbo(record),
             bill_addr=address_to_qbo(record.address),
             acct_num=record.account_number,
-            notes=record.notes,
-            active=not record.deleted,
         )
 
     def from_qbo(self, entity: models.Vendor, ctx: PullContext) -> LocalVendor:
         """The local vendor a QBO vendor stands for."""
-        qbo_id = entity.id or ""
         return LocalVendor(
-            id=ctx.local_id(self.entity, qbo_id) or qbo_id,
-            display_name=entity.display_name or qbo_id,
-            company_name=entity.company_name,
-            given_name=entity.given_name,
-            family_name=entity.family_name,
-            email=entity.primary_email_addr.address if entity.primary_email_addr else None,
-            phone=entity.primary_phone.free_form_number if entity.primary_phone else None,
+            **party_from_qbo(entity, ctx.local_id(self.entity, entity.id or "")),
             address=address_from_qbo(entity.bill_addr),
             account_number=entity.acct_num,
-            notes=entity.notes,
-            deleted=entity.active is False,
         )
 
     def match_keys(self, record: LocalVendor) -> Sequence[str]:

@@ -11,7 +11,7 @@ duplicate-name fault (6240), which the engine resolves.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from qbo_sync import models
 from qbo_sync.client import Query
@@ -22,9 +22,16 @@ from qbo_sync.mapping._protocol import (
     PullContext,
     normalise_name,
 )
-from qbo_sync.mapping._records import LocalAddress, LocalCustomer, LocalItem
+from qbo_sync.mapping._records import LocalAddress, LocalCustomer, LocalItem, LocalVendor
 
-__all__ = ["CustomerMapper", "ItemMapper", "address_from_qbo", "address_to_qbo"]
+__all__ = [
+    "CustomerMapper",
+    "ItemMapper",
+    "address_from_qbo",
+    "address_to_qbo",
+    "party_from_qbo",
+    "party_to_qbo",
+]
 
 
 def address_to_qbo(address: LocalAddress | None) -> models.Address | None:
@@ -69,6 +76,47 @@ def _keys(*keys: str | None) -> tuple[str, ...]:
     return tuple(k for k in keys if k is not None)
 
 
+
+def party_to_qbo(record: LocalCustomer | LocalVendor) -> dict[str, Any]:
+    """The fields customers and vendors share, from a local party record.
+
+    Names, e-mail, phone and notes; a deleted record is sent inactive.
+    """
+    return {
+        "display_name": record.display_name.strip(),
+        "company_name": record.company_name,
+        "given_name": record.given_name,
+        "family_name": record.family_name,
+        "primary_email_addr": (
+            models.EmailAddress(address=record.email.strip()) if record.email else None
+        ),
+        "primary_phone": (
+            models.PhoneNumber(free_form_number=record.phone) if record.phone else None
+        ),
+        "notes": record.notes,
+        "active": not record.deleted,
+    }
+
+
+def party_from_qbo(entity: models.Customer | models.Vendor, local_id: str | None
+                   ) -> dict[str, Any]:
+    """The local-record fields customers and vendors share, from a QBO party.
+
+    ``local_id``: the product's id when the party is linked (else QBO's id).
+    """
+    qbo_id = entity.id or ""
+    return {
+        "id": local_id or qbo_id,
+        "display_name": entity.display_name or qbo_id,
+        "company_name": entity.company_name,
+        "given_name": entity.given_name,
+        "family_name": entity.family_name,
+        "email": entity.primary_email_addr.address if entity.primary_email_addr else None,
+        "phone": entity.primary_phone.free_form_number if entity.primary_phone else None,
+        "notes": entity.notes,
+        "deleted": entity.active is False,
+    }
+
 class CustomerMapper(BaseMapper[LocalCustomer, models.Customer]):
     """:class:`LocalCustomer` <-> QBO ``Customer``."""
 
@@ -90,39 +138,17 @@ class CustomerMapper(BaseMapper[LocalCustomer, models.Customer]):
     def to_qbo(self, record: LocalCustomer, ctx: MapContext) -> models.Customer:
         """The QBO customer; a deleted record is sent inactive."""
         return models.Customer(
-            display_name=record.display_name.strip(),
-            company_name=record.company_name,
-            given_name=record.given_name,
-            family_name=record.family_name,
-            primary_email_addr=(
-                models.EmailAddress(address=record.email.strip()) if record.email else None
-            ),
-            primary_phone=(
-                models.PhoneNumber(free_form_number=record.phone) if record.phone else None
-            ),
+            **party_to_qbo(record),
             bill_addr=address_to_qbo(record.billing_address),
             ship_addr=address_to_qbo(record.shipping_address),
-            notes=record.notes,
-            active=not record.deleted,
         )
 
     def from_qbo(self, entity: models.Customer, ctx: PullContext) -> LocalCustomer:
         """The local customer a QBO customer stands for."""
-        qbo_id = entity.id or ""
-        email = entity.primary_email_addr.address if entity.primary_email_addr else None
-        phone = entity.primary_phone.free_form_number if entity.primary_phone else None
         return LocalCustomer(
-            id=ctx.local_id(self.entity, qbo_id) or qbo_id,
-            display_name=entity.display_name or qbo_id,
-            company_name=entity.company_name,
-            given_name=entity.given_name,
-            family_name=entity.family_name,
-            email=email,
-            phone=phone,
+            **party_from_qbo(entity, ctx.local_id(self.entity, entity.id or "")),
             billing_address=address_from_qbo(entity.bill_addr),
             shipping_address=address_from_qbo(entity.ship_addr),
-            notes=entity.notes,
-            deleted=entity.active is False,
         )
 
     def match_keys(self, record: LocalCustomer) -> Sequence[str]:
