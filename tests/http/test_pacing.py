@@ -155,8 +155,9 @@ def test_only_batches_hit_batch_limit() -> None:
     """41 batch requests in a row: the 41st waits a minute; plain requests do not."""
     clock = VirtualClock()
     pacer = RealmPacer(per_second=None, max_in_flight=None, clock=clock, sleep=clock.sleep)
-    times = [pacer.acquire("r", batch=True) for _ in range(41)]
-    for _ in times:
+    times = []
+    for _ in range(41):
+        times.append(pacer.acquire("r", batch=True))
         pacer.release("r")
     assert times[39] == 0.0
     assert times[40] == pytest.approx(60.0)
@@ -166,6 +167,24 @@ def test_only_batches_hit_batch_limit() -> None:
         plain.acquire("r")
         plain.release("r")
     assert clock() == start
+
+
+def test_batches_in_flight_hold_the_batch_window() -> None:
+    """40 batches still in flight fill the batch window; it frees a minute after they come back."""
+    clock = VirtualClock()
+    pacer = RealmPacer(per_second=None, max_in_flight=None, clock=clock, sleep=clock.sleep)
+    for _ in range(40):
+        assert pacer.try_acquire("r", batch=True) == 0.0
+    # Only a release can make room for a 41st batch; a plain request still fits.
+    assert pacer.try_acquire("r", batch=True) == pacer.poll_interval
+    assert pacer.try_acquire("r") == 0.0
+    clock.sleep(10.0)
+    pacer.release("r")  # the plain one (a plain slot is given back first)
+    assert pacer.try_acquire("r", batch=True) == pacer.poll_interval
+    for _ in range(40):
+        pacer.release("r")
+    assert pacer.acquire("r", batch=True) == pytest.approx(70.0)
+    pacer.release("r")
 
 
 def test_realms_are_independent() -> None:

@@ -19,20 +19,55 @@ sleeping; both bundled pacers do), and :func:`async_slot` drives it with
 e.g. :class:`~qbo_sync.http.RedisPacer`) are asked from a worker thread
 (:func:`asyncio.to_thread`); a pacer with only ``slot`` is entered in a
 worker thread.
+
+**Counting on arrival.** QBO counts a request when it *arrives*; a pacer
+only sees when a request's slot is taken (it is about to be sent) and
+released (its response came back). Counting at send time is not enough:
+a request sent early that arrives late shares a window with requests sent
+a full window after it. So both pacers count a request in every rolling
+window from the moment its slot is taken until that window's span has
+passed after its slot was *released*. For a window of ``span`` seconds
+and a ``limit``, a request is admitted at ``now`` only while::
+
+    released after now - span  +  in flight  <  limit
+
+(for the batch limit: batch requests released in the last minute plus
+batch requests in flight). This is safe whatever the network does. Take
+any window ``[T - span, T)`` at QBO and the requests that arrived in it:
+each was sent before ``T`` and released at or after ``T - span`` (it
+cannot be released before it arrived). When the last of them took its
+slot, at some ``t < T``, every other one had taken its slot already and
+was either still in flight or released at or after ``T - span``, which is
+after ``t - span``: the pacer counted every one of them, and admitted the
+last only while it counted fewer than ``limit``. So at most ``limit``
+arrived in the window. With zero latency (release at the send time) this
+is the plain sliding window, at the same throughput; latency stretches
+each request's count by that much, so with responses taking ``L``
+seconds a window admits about ``limit`` per ``span + L`` seconds (the
+1-second window feels it most). The in-flight limit needs nothing more
+(a request is in flight at QBO only while its slot is held). :func:`window_wait` is the rule;
+:class:`~qbo_sync.http.RedisPacer`'s Lua script mirrors it line by line.
+
+A slot's kind (batch or not) matters for the batch window, and
+``release(realm_id)`` does not say it: each pacer remembers the kinds of
+the slots it handed out, and when slots of both kinds are held it gives
+back a plain one first. A batch may then count as in flight a little
+longer than it was, never shorter, so the guess errs on the safe side.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import threading
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
-__all__ = ["Pacer", "PollingPacer", "RealmPacer", "async_slot"]
+__all__ = ["Pacer", "PollingPacer", "RealmPacer", "async_slot", "window_wait"]
 
 
 @runtime_checkable
@@ -69,24 +104,58 @@ class PollingPacer(Protocol):
         ...
 
     def release(self, realm_id: str) -> None:
-        """Give back a slot taken by :meth:`try_acquire`."""
+        """Give back a slot taken by :meth:`try_acquire` (its response came back)."""
         ...
 
 
 class _Realm:
-    __slots__ = ("batches", "blocked_until", "in_flight", "minute", "second")
+    """One realm's state: release times per window, slots held, throttle."""
+
+    __slots__ = ("batches", "blocked_until", "in_flight", "in_flight_batches", "minute",
+                 "second")
 
     def __init__(self) -> None:
+        # Release times (oldest first) of the requests that completed within each span.
         self.minute: deque[float] = deque()
         self.second: deque[float] = deque()
         self.batches: deque[float] = deque()
         self.in_flight = 0
+        self.in_flight_batches = 0
         self.blocked_until = 0.0
 
 
 def _prune(window: deque[float], now: float, span: float) -> None:
     while window and window[0] <= now - span:
         window.popleft()
+
+
+def window_wait(
+    released: Sequence[float], in_flight: int, limit: int | None, span: float, now: float
+) -> float:
+    """The arrival-safe rule for one rolling window (see the module docstring).
+
+    Args:
+        released: Release times, oldest first, of the requests released
+            within the window (each ``> now - span``).
+        in_flight: Requests of the window's kind whose slots are held.
+        limit: Requests the window allows; ``None`` means no limit.
+        span: The window's length in seconds.
+        now: The current clock time.
+
+    Returns:
+        ``0.0`` when one more request fits now; else the seconds until
+        enough released requests leave the window; :data:`math.inf` when
+        the requests in flight alone fill it (only a release can help).
+    """
+    if limit is None:
+        return 0.0
+    # Admit while released + in_flight < limit: `excess + 1` releases must age out.
+    excess = len(released) + in_flight - limit
+    if excess < 0:
+        return 0.0
+    if excess >= len(released):
+        return math.inf
+    return max(0.0, released[excess] + span - now)
 
 
 def set_budget(
@@ -116,7 +185,12 @@ def set_budget(
 
 
 class RealmPacer:
-    """In-process, thread-safe pacer with sliding windows per realm.
+    """In-process, thread-safe pacer with arrival-safe sliding windows per realm.
+
+    Each window counts the requests in flight plus those released within
+    its span (see the module docstring), so a slot must be released once
+    its response is back: a caller holding every slot of a window waits
+    for a release, never for time alone.
 
     Args:
         per_minute: Requests per realm in any 60 s window (QBO: 500).
@@ -172,36 +246,43 @@ class RealmPacer:
             f"per_second={self.per_second}, max_in_flight={self.max_in_flight})"
         )
 
-    def _wait_needed(self, realm: _Realm, now: float, batch: bool) -> float:
-        """Seconds until a time window admits one more request (0 = now)."""
+    def _wait_needed(self, realm: _Realm, now: float, batch: bool) -> tuple[float, bool]:
+        """Seconds until the windows and any throttle admit one more request.
+
+        Returns:
+            ``(seconds, needs_release)``: ``needs_release`` is true when slots
+            in flight fill a window or the in-flight limit, so the seconds
+            only count once a slot has been released.
+        """
         _prune(realm.minute, now, 60.0)
         _prune(realm.second, now, 1.0)
         _prune(realm.batches, now, 60.0)
-        waits = [realm.blocked_until - now]
-        if self.per_minute is not None and len(realm.minute) >= self.per_minute:
-            waits.append(realm.minute[-self.per_minute] + 60.0 - now)
-        if self.per_second is not None and len(realm.second) >= self.per_second:
-            waits.append(realm.second[-self.per_second] + 1.0 - now)
-        if (
-            batch
-            and self.batch_per_minute is not None
-            and len(realm.batches) >= self.batch_per_minute
-        ):
-            waits.append(realm.batches[-self.batch_per_minute] + 60.0 - now)
-        return max(0.0, *waits)
+        waits = [
+            realm.blocked_until - now,
+            window_wait(realm.minute, realm.in_flight, self.per_minute, 60.0, now),
+            window_wait(realm.second, realm.in_flight, self.per_second, 1.0, now),
+        ]
+        if batch:
+            waits.append(window_wait(realm.batches, realm.in_flight_batches,
+                                     self.batch_per_minute, 60.0, now))
+        timed = [w for w in waits if w != math.inf]
+        needs_release = len(timed) < len(waits) or (
+            self.max_in_flight is not None and realm.in_flight >= self.max_in_flight
+        )
+        return max(0.0, *timed), needs_release
 
-    def _take(self, realm: _Realm, batch: bool) -> tuple[float, float]:
-        """Under the lock: (0, now) after taking a slot, else (seconds to wait, now)."""
+    def _take(self, realm: _Realm, batch: bool) -> tuple[float, bool, float]:
+        """Under the lock: take a slot if the budget allows: (wait, needs_release, now).
+
+        ``(0.0, False, now)`` means the slot was taken.
+        """
         now = self._clock()
-        delay = self._wait_needed(realm, now, batch)
-        if delay <= 0:
-            realm.minute.append(now)
-            realm.second.append(now)
-            if batch:
-                realm.batches.append(now)
+        delay, needs_release = self._wait_needed(realm, now, batch)
+        if delay <= 0 and not needs_release:
             realm.in_flight += 1
-            return 0.0, now
-        return delay, now
+            if batch:
+                realm.in_flight_batches += 1
+        return delay, needs_release, now
 
     def acquire(self, realm_id: str, *, batch: bool = False) -> float:
         """Wait for a slot and take it; pair with :meth:`release`.
@@ -216,9 +297,11 @@ class RealmPacer:
         while True:
             with self._cond:
                 realm = self._realms.setdefault(realm_id, _Realm())
-                while self.max_in_flight is not None and realm.in_flight >= self.max_in_flight:
+                delay, needs_release, now = self._take(realm, batch)
+                while needs_release:
+                    # Only a release (which notifies) can make room: wait for one.
                     self._cond.wait()
-                delay, now = self._take(realm, batch)
+                    delay, needs_release, now = self._take(realm, batch)
                 if delay <= 0:
                     return now
             self._sleep(delay)
@@ -233,22 +316,41 @@ class RealmPacer:
         Returns:
             ``0.0`` when the slot was taken (pair with :meth:`release`), else
             the seconds to wait before asking again (at least ``poll_interval``
-            while the in-flight limit is full).
+            while only a release can make room).
         """
         with self._cond:
             realm = self._realms.setdefault(realm_id, _Realm())
-            if self.max_in_flight is not None and realm.in_flight >= self.max_in_flight:
-                # A window may hold the realm back longer than the next release will.
-                return max(self.poll_interval, self._wait_needed(realm, self._clock(), batch))
-            return self._take(realm, batch)[0]
+            delay, needs_release, _ = self._take(realm, batch)
+            # A window may hold the realm back longer than the next release will.
+            return max(self.poll_interval, delay) if needs_release else delay
 
     def release(self, realm_id: str) -> None:
-        """Give back a slot taken by :meth:`acquire`."""
+        """Give back a slot taken by :meth:`acquire` or :meth:`try_acquire`.
+
+        Call it once the response has come back: from then on the request
+        counts in each window for that window's span. When slots of both
+        kinds are held, a plain one is given back first (the safe guess).
+
+        Raises:
+            RuntimeError: No slot is held for ``realm_id``.
+        """
+        self._release(realm_id, None)
+
+    def _release(self, realm_id: str, batch: bool | None) -> None:
+        """Give back a slot of the kind given if one is held, else of the other kind."""
         with self._cond:
             realm = self._realms.get(realm_id)
             if realm is None or realm.in_flight <= 0:
                 raise RuntimeError(f"RealmPacer.release({realm_id!r}) without acquire")
+            plain = realm.in_flight - realm.in_flight_batches
+            is_batch = realm.in_flight_batches > 0 and (plain == 0 or batch is True)
+            now = self._clock()
             realm.in_flight -= 1
+            realm.minute.append(now)
+            realm.second.append(now)
+            if is_batch:
+                realm.in_flight_batches -= 1
+                realm.batches.append(now)
             self._cond.notify_all()
 
     @contextlib.contextmanager
@@ -263,7 +365,7 @@ class RealmPacer:
         try:
             yield
         finally:
-            self.release(realm_id)
+            self._release(realm_id, batch)
 
     def note_throttled(self, realm_id: str, retry_after: float | None) -> None:
         """Hold every new request for ``realm_id`` back after a throttle.

@@ -1,11 +1,22 @@
 """A :class:`~qbo_sync.http.Pacer` whose budget lives in Redis.
 
 Every process (and thread) that builds a :class:`RedisPacer` on the same
-Redis and ``prefix`` shares one per-realm budget: the same sliding windows
-as :class:`~qbo_sync.http.RealmPacer` (500 requests and 40 batch requests
-a minute, 10 a second, 10 in flight), checked and taken atomically by one
-Lua script. An in-flight slot is a lease: if its holder dies without
-releasing it, the slot frees itself after ``lease`` seconds.
+Redis and ``prefix`` shares one per-realm budget: the same arrival-safe
+sliding windows as :class:`~qbo_sync.http.RealmPacer` (500 requests and 40
+batch requests a minute, 10 a second, 10 in flight), checked and taken
+atomically by one Lua script that mirrors
+:func:`~qbo_sync.http._pacing.window_wait`: a window admits one more
+request while the requests released within its span plus those in flight
+stay under its limit (the module docstring of ``qbo_sync.http._pacing``
+proves why that keeps arrivals at QBO under it).
+
+Per realm, one sorted set per window holds the release times of the
+requests released within it, and two hold the slots in flight (all, and
+batch ones) scored by their lease expiry. An in-flight slot is a lease: if
+its holder dies without releasing it, the slot frees itself ``lease``
+seconds after it was taken and counts as released at that moment. A
+holder that was only slow and releases later moves its release time to
+the real one (later, so the windows count it longer, never shorter).
 
 Window entries are scored with the caller's ``clock``, so every process
 sharing a budget must use clocks that agree (the default,
@@ -34,49 +45,81 @@ if TYPE_CHECKING:
 
 __all__ = ["RedisPacer"]
 
-# KEYS: 1 minute window, 2 second window, 3 batch window, 4 in-flight, 5 blocked_until.
+# KEYS: 1 minute window, 2 second window, 3 batch window (release times),
+#       4 in flight, 5 blocked_until, 6 batches in flight (lease expiries).
 # ARGV: 1 now, 2 per_minute, 3 per_second, 4 batch_per_minute, 5 max_in_flight
 #       (0 = no limit), 6 batch (0/1), 7 member/token, 8 lease expiry,
 #       9 key TTL (ms), 10 poll interval.
 # Returns "0" when the slot was taken, else the seconds to wait (as a string:
-# Redis would truncate a Lua number to an integer).
+# Redis would truncate a Lua number to an integer). need() is window_wait().
 _ACQUIRE = """
 local function num(x) return string.format('%.17g', x) end
 local now = tonumber(ARGV[1])
+local expired = redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', ARGV[1], 'WITHSCORES')
+for i = 1, #expired, 2 do
+  local token, at = expired[i], expired[i + 1]
+  redis.call('ZADD', KEYS[1], at, token)
+  redis.call('ZADD', KEYS[2], at, token)
+  if redis.call('ZREM', KEYS[6], token) == 1 then redis.call('ZADD', KEYS[3], at, token) end
+  redis.call('ZREM', KEYS[4], token)
+end
+redis.call('ZREMRANGEBYSCORE', KEYS[6], '-inf', ARGV[1])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', num(now - 60))
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', num(now - 1))
 redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', num(now - 60))
-redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', ARGV[1])
+local flying = redis.call('ZCARD', KEYS[4])
 local wait = 0
+local needs_release = false
 local blocked = tonumber(redis.call('GET', KEYS[5]) or '0')
 if blocked - now > wait then wait = blocked - now end
-local function need(key, limit, span)
-  if limit > 0 and redis.call('ZCARD', key) >= limit then
-    local entry = redis.call('ZREVRANGE', key, limit - 1, limit - 1, 'WITHSCORES')
-    local w = tonumber(entry[2]) + span - now
-    if w > wait then wait = w end
+local function need(key, in_flight, limit, span)
+  if limit <= 0 then return end
+  local released = redis.call('ZCARD', key)
+  local excess = released + in_flight - limit
+  if excess < 0 then return end
+  if excess >= released then
+    needs_release = true
+    return
   end
+  local entry = redis.call('ZRANGE', key, excess, excess, 'WITHSCORES')
+  local w = tonumber(entry[2]) + span - now
+  if w > wait then wait = w end
 end
-need(KEYS[1], tonumber(ARGV[2]), 60)
-need(KEYS[2], tonumber(ARGV[3]), 1)
-if ARGV[6] == '1' then need(KEYS[3], tonumber(ARGV[4]), 60) end
-if wait > 0 then return num(wait) end
+need(KEYS[1], flying, tonumber(ARGV[2]), 60)
+need(KEYS[2], flying, tonumber(ARGV[3]), 1)
+if ARGV[6] == '1' then need(KEYS[3], redis.call('ZCARD', KEYS[6]), tonumber(ARGV[4]), 60) end
 local max_in_flight = tonumber(ARGV[5])
-if max_in_flight > 0 and redis.call('ZCARD', KEYS[4]) >= max_in_flight then
-  return ARGV[10]
+if max_in_flight > 0 and flying >= max_in_flight then needs_release = true end
+if needs_release then
+  local poll = tonumber(ARGV[10])
+  if poll > wait then wait = poll end
+  return num(wait)
 end
+if wait > 0 then return num(wait) end
 local ttl = tonumber(ARGV[9])
-redis.call('ZADD', KEYS[1], ARGV[1], ARGV[7])
-redis.call('ZADD', KEYS[2], ARGV[1], ARGV[7])
-redis.call('PEXPIRE', KEYS[1], ttl)
-redis.call('PEXPIRE', KEYS[2], ttl)
-if ARGV[6] == '1' then
-  redis.call('ZADD', KEYS[3], ARGV[1], ARGV[7])
-  redis.call('PEXPIRE', KEYS[3], ttl)
-end
 redis.call('ZADD', KEYS[4], ARGV[8], ARGV[7])
 redis.call('PEXPIRE', KEYS[4], ttl)
+if ARGV[6] == '1' then
+  redis.call('ZADD', KEYS[6], ARGV[8], ARGV[7])
+  redis.call('PEXPIRE', KEYS[6], ttl)
+end
 return '0'
+"""
+
+# KEYS: 1 minute window, 2 second window, 3 batch window, 4 in flight,
+#       5 batches in flight. ARGV: 1 now, 2 token, 3 batch (0/1), 4 key TTL (ms).
+# Records the release even when the lease already ran out (a slow holder,
+# not a dead one): its release time moves from the lease expiry to now.
+_RELEASE = """
+redis.call('ZREM', KEYS[4], ARGV[2])
+redis.call('ZREM', KEYS[5], ARGV[2])
+local last = 2
+if ARGV[3] == '1' then last = 3 end
+for i = 1, last do
+  redis.call('ZADD', KEYS[i], ARGV[1], ARGV[2])
+  redis.call('PEXPIRE', KEYS[i], ARGV[4])
+end
+return 0
 """
 
 # KEYS: 1 blocked_until. ARGV: 1 new blocked_until, 2 TTL (ms).
@@ -161,8 +204,10 @@ class RedisPacer:
         # Keys outlive the longest thing they track by a minute.
         self._ttl_ms = math.ceil((max(60.0, lease) + 60.0) * 1000)
         self._acquire = redis.register_script(_ACQUIRE)
+        self._release = redis.register_script(_RELEASE)
         self._throttle = redis.register_script(_THROTTLE)
-        self._held: dict[str, list[str]] = {}
+        # Per realm, the (token, batch) of each slot acquire/try_acquire took.
+        self._held: dict[str, list[tuple[str, bool]]] = {}
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -176,11 +221,8 @@ class RedisPacer:
         # The hash tag keeps one realm's keys in one Redis Cluster slot.
         return f"{self.prefix}:{{{realm_id}}}:{what}"
 
-    def _keys(self, realm_id: str) -> list[str]:
-        return [
-            self._key(realm_id, what)
-            for what in ("minute", "second", "batches", "in_flight", "blocked_until")
-        ]
+    def _keys(self, realm_id: str, *whats: str) -> list[str]:
+        return [self._key(realm_id, what) for what in whats]
 
     def _ask(self, realm_id: str, batch: bool, token: str) -> tuple[float, float]:
         """One atomic check-and-take: (clock time, seconds to wait; <= 0 means taken)."""
@@ -197,7 +239,9 @@ class RedisPacer:
             self._ttl_ms,
             _num(self.poll_interval),
         ]
-        return now, float(self._acquire(keys=self._keys(realm_id), args=args))
+        keys = self._keys(realm_id, "minute", "second", "batches", "in_flight", "blocked_until",
+                          "in_flight_batches")
+        return now, float(self._acquire(keys=keys, args=args))
 
     def _take(self, realm_id: str, batch: bool) -> tuple[float, str]:
         token = uuid.uuid4().hex
@@ -207,8 +251,11 @@ class RedisPacer:
                 return now, token
             self._sleep(delay)
 
-    def _give_back(self, realm_id: str, token: str) -> None:
-        self._redis.zrem(self._key(realm_id, "in_flight"), token)
+    def _give_back(self, realm_id: str, token: str, batch: bool) -> None:
+        keys = self._keys(realm_id, "minute", "second", "batches", "in_flight",
+                          "in_flight_batches")
+        self._release(keys=keys, args=[_num(self._clock()), token, 1 if batch else 0,
+                                       self._ttl_ms])
 
     def acquire(self, realm_id: str, *, batch: bool = False) -> float:
         """Wait for a slot and take it; pair with :meth:`release`.
@@ -222,7 +269,7 @@ class RedisPacer:
         """
         now, token = self._take(realm_id, batch)
         with self._lock:
-            self._held.setdefault(realm_id, []).append(token)
+            self._held.setdefault(realm_id, []).append((token, batch))
         return now
 
     def try_acquire(self, realm_id: str, *, batch: bool = False) -> float:
@@ -244,19 +291,30 @@ class RedisPacer:
         if delay > 0:
             return delay
         with self._lock:
-            self._held.setdefault(realm_id, []).append(token)
+            self._held.setdefault(realm_id, []).append((token, batch))
         return 0.0
 
     def release(self, realm_id: str) -> None:
-        """Give back a slot this instance took with :meth:`acquire`."""
+        """Give back a slot this instance took with :meth:`acquire` or :meth:`try_acquire`.
+
+        Call it once the response has come back: from then on the request
+        counts in each window for that window's span. When slots of both
+        kinds are held, a plain one is given back first (the safe guess).
+
+        Raises:
+            RuntimeError: This instance holds no slot for ``realm_id``.
+        """
         with self._lock:
-            tokens = self._held.get(realm_id)
-            if not tokens:
+            held = self._held.get(realm_id)
+            if not held:
                 raise RuntimeError(f"RedisPacer.release({realm_id!r}) without acquire")
-            token = tokens.pop()
-            if not tokens:
+            # The oldest slot of the kind: the leases left are then the newest ones,
+            # so none runs out before a slot still really held would have.
+            plain = [i for i, (_, batch) in enumerate(held) if not batch]
+            token, batch = held.pop(plain[0] if plain else 0)
+            if not held:
                 del self._held[realm_id]
-        self._give_back(realm_id, token)
+        self._give_back(realm_id, token, batch)
 
     @contextlib.contextmanager
     def slot(self, realm_id: str, *, batch: bool = False) -> Iterator[None]:
@@ -270,7 +328,7 @@ class RedisPacer:
         try:
             yield
         finally:
-            self._give_back(realm_id, token)
+            self._give_back(realm_id, token, batch)
 
     def note_throttled(self, realm_id: str, retry_after: float | None) -> None:
         """Hold every new request for ``realm_id``, in every process, back.
