@@ -269,20 +269,46 @@ def plain_lines(
     return lines
 
 
-def payment_lines(view: RealmView, obj: dict[str, Any], old: dict[str, Any] | None) -> None:
-    total = as_decimal(obj["TotalAmt"], "TotalAmt")
-    if total < 0:
-        raise faults.business("TotalAmt cannot be negative", "TotalAmt")
-    customer_id = obj["CustomerRef"]["value"]
+def linked_lines(
+    view: RealmView,
+    obj: dict[str, Any],
+    old: dict[str, Any] | None,
+    *,
+    party: str,
+    targets: tuple[str, ...],
+    what: str,
+    others: bool,
+) -> tuple[list[dict[str, Any]], dict[tuple[str, str], Decimal]]:
+    """Check the lines of a payment that apply amounts to linked transactions.
+
+    Shared by customer payments (invoices, credit memos) and bill payments
+    (bills): each line has a non-negative ``Amount`` and ``LinkedTxn``; a
+    linked transaction of a ``targets`` type must be live and belong to the
+    same ``party`` (``CustomerRef``/``VendorRef``), and no transaction may be
+    paid beyond its open balance (payments of this object excluded).
+
+    Args:
+        view: The realm.
+        obj: The payment being written.
+        old: Its stored version, on an update.
+        party: The party reference both sides carry.
+        targets: Linked types whose amounts are checked and applied.
+        what: The payment's name in messages (``payment``).
+        others: Whether links of other types pass through unchecked (else refused).
+
+    Returns:
+        The clean lines, and the amount applied per (type, id).
+    """
+    party_id = obj[party]["value"]
+    party_noun = party.removesuffix("Ref").lower()
     own_id = old["Id"] if old else None
     lines: list[dict[str, Any]] = []
-    applied = ZERO
     per_target: dict[tuple[str, str], Decimal] = {}
     for raw in as_list(obj.get("Line") or [], "Line"):
         line = dict(as_dict(raw, "Line"))
         amount = _amount(line, "Line")
         if amount < 0:
-            raise faults.business("a payment line Amount cannot be negative", "Line.Amount")
+            raise faults.business(f"a {what} line Amount cannot be negative", "Line.Amount")
         links = as_list(line.get("LinkedTxn"), "Line.LinkedTxn")
         if not links:
             raise faults.required("Line.LinkedTxn")
@@ -293,21 +319,22 @@ def payment_lines(view: RealmView, obj: dict[str, Any], old: dict[str, Any] | No
             txn_type = as_str(link.get("TxnType") or "", "Line.LinkedTxn.TxnType")
             if not txn_id:
                 raise faults.required("Line.LinkedTxn.TxnId")
-            if txn_type in _LINKABLE:
+            if txn_type in targets:
                 target = view.live(txn_type, txn_id)
                 if target is None:
                     raise faults.not_found("Line.LinkedTxn.TxnId")
-                if target.get("CustomerRef", {}).get("value") != customer_id:
+                if target.get(party, {}).get("value") != party_id:
                     raise faults.business(
-                        f"{txn_type} {txn_id} belongs to another customer", "Line.LinkedTxn.TxnId"
+                        f"{txn_type} {txn_id} belongs to another {party_noun}",
+                        "Line.LinkedTxn.TxnId",
                     )
                 key = (txn_type, txn_id)
                 per_target[key] = per_target.get(key, ZERO) + amount
+            elif not others:
+                raise faults.unsupported(f"a {what} linking a {txn_type!r} (fake QBO)")
             clean_links.append({**link, "TxnId": txn_id, "TxnType": txn_type})
         line["LinkedTxn"] = clean_links
         line["Amount"] = money(amount)
-        sign = -1 if clean_links[0]["TxnType"] == "CreditMemo" else 1
-        applied += sign * amount
         lines.append(line)
     for (txn_type, txn_id), amount in per_target.items():
         target = view.live(txn_type, txn_id) or {}
@@ -320,6 +347,20 @@ def payment_lines(view: RealmView, obj: dict[str, Any], old: dict[str, Any] | No
                 f"{money(open_amount)}",
                 "Line.Amount",
             )
+    return lines, per_target
+
+
+def payment_lines(view: RealmView, obj: dict[str, Any], old: dict[str, Any] | None) -> None:
+    total = as_decimal(obj["TotalAmt"], "TotalAmt")
+    if total < 0:
+        raise faults.business("TotalAmt cannot be negative", "TotalAmt")
+    lines, _ = linked_lines(
+        view, obj, old, party="CustomerRef", targets=_LINKABLE, what="payment", others=True
+    )
+    applied = ZERO
+    for line in lines:
+        sign = -1 if line["LinkedTxn"][0]["TxnType"] == "CreditMemo" else 1
+        applied += sign * Decimal(line["Amount"])
     if applied > total:
         raise faults.business(
             f"the payment applies {money(applied)} but its TotalAmt is {money(total)}", "TotalAmt"

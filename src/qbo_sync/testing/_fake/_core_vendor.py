@@ -14,14 +14,13 @@ from decimal import Decimal
 from typing import Any
 
 from qbo_sync.testing._fake import _core_faults as faults
+from qbo_sync.testing._fake._core_lines import linked_lines
 from qbo_sync.testing._fake._core_values import (
     ZERO,
     as_decimal,
     as_dict,
-    as_list,
     as_str,
     money,
-    opt_decimal,
 )
 from qbo_sync.testing._fake._core_view import RealmView, resolve_ref
 from qbo_sync.testing._fake._entities import Ref
@@ -75,52 +74,9 @@ def bill_payment(view: RealmView, obj: dict[str, Any], old: dict[str, Any] | Non
 
 
 def _lines(view: RealmView, obj: dict[str, Any], old: dict[str, Any] | None) -> Decimal:
-    vendor_id = obj["VendorRef"]["value"]
-    own_id = old["Id"] if old else None
-    lines: list[dict[str, Any]] = []
-    per_bill: dict[str, Decimal] = {}
-    for raw in as_list(obj.get("Line") or [], "Line"):
-        line = dict(as_dict(raw, "Line"))
-        amount = opt_decimal(line, "Amount", "Line.Amount")
-        if amount is None:
-            raise faults.required("Line.Amount")
-        if amount < 0:
-            raise faults.business("a bill payment line Amount cannot be negative", "Line.Amount")
-        links = as_list(line.get("LinkedTxn"), "Line.LinkedTxn")
-        if not links:
-            raise faults.required("Line.LinkedTxn")
-        clean = []
-        for raw_link in links:
-            link = as_dict(raw_link, "Line.LinkedTxn")
-            txn_id = as_str(link.get("TxnId") or "", "Line.LinkedTxn.TxnId")
-            txn_type = as_str(link.get("TxnType") or "", "Line.LinkedTxn.TxnType")
-            if not txn_id:
-                raise faults.required("Line.LinkedTxn.TxnId")
-            if txn_type not in _LINKABLE:
-                raise faults.unsupported(f"a bill payment linking a {txn_type!r} (fake QBO)")
-            bill = view.live("Bill", txn_id)
-            if bill is None:
-                raise faults.not_found("Line.LinkedTxn.TxnId")
-            if bill.get("VendorRef", {}).get("value") != vendor_id:
-                raise faults.business(
-                    f"Bill {txn_id} belongs to another vendor", "Line.LinkedTxn.TxnId"
-                )
-            per_bill[txn_id] = per_bill.get(txn_id, ZERO) + amount
-            clean.append({**link, "TxnId": txn_id, "TxnType": txn_type})
-        line["LinkedTxn"] = clean
-        line["Amount"] = money(amount)
-        lines.append(line)
-    for bill_id, amount in per_bill.items():
-        bill = view.live("Bill", bill_id) or {}
-        open_amount = Decimal(bill.get("TotalAmt", 0)) - view.applied(
-            "Bill", bill_id, excluding=own_id
-        )
-        if amount > open_amount:
-            raise faults.business(
-                f"the {money(amount)} paid on Bill {bill_id} exceeds its open balance "
-                f"{money(open_amount)}",
-                "Line.Amount",
-            )
+    lines, per_bill = linked_lines(
+        view, obj, old, party="VendorRef", targets=_LINKABLE, what="bill payment", others=False
+    )
     obj["Line"] = lines
     return sum(per_bill.values(), ZERO)
 
