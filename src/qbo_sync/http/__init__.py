@@ -7,7 +7,9 @@ the retry loop, free of I/O:
   into :mod:`qbo_sync.errors` classes;
 - :class:`TokenProvider` is where the client gets bearer tokens;
 - :class:`RetryPolicy` retries what is safe to retry, with backoff;
-- :class:`Pacer` / :class:`RealmPacer` keep each realm under QBO's limits;
+- :class:`Pacer` / :class:`RealmPacer` keep each realm under QBO's limits,
+  counted as QBO counts them (on arrival: a request counts until a window
+  after its response is back);
   :class:`RedisPacer` shares that budget across processes (``qbo-sync[redis]``);
   :class:`PollingPacer` and :func:`async_slot` pace asyncio code without
   blocking the event loop.
