@@ -1,14 +1,15 @@
 """Chaos at full size: a demo-sized push through faults and process deaths (issue 9).
 
 ``sample_book(customers=2000, items=100, invoices=6000, payments=2000,
-credit_memos=200)`` is pushed into an empty fake company while QBO answers 5%
-of requests with a 500, a 503, a 429, a timeout (with or without the write
-committed) or a commit-then-drop, and the "process" is killed at random points:
-at the n-th HTTP request or the n-th ``save_links``, before or after the real
-call. After each kill a new client and engine on the same store push again,
-until a push reports success. Then it prints kills, runs needed, injected
-faults, requests, wall and virtual time, duplicates in QBO and unlinked local
-records (both must be 0; the script exits 1 otherwise).
+credit_memos=200, vendors=100, expenses=1000)`` is pushed into an empty fake
+company while QBO answers 5% of requests with a 500, a 503, a 429, a timeout
+(with or without the write committed) or a commit-then-drop, and the "process"
+is killed at random points: at the n-th HTTP request or the n-th
+``save_links``, before or after the real call. After each kill a new client and
+engine on the same store push again, until a push reports success. Then it
+prints kills, runs needed, injected faults, requests, wall and virtual time,
+duplicates in QBO and unlinked local records (both must be 0; the script exits
+1 otherwise).
 
 Everything runs on virtual time (a FakeClock drives the fake, the pacer and
 the retries), one batch in flight. ``tests/sync/test_chaos.py`` runs the same
@@ -54,7 +55,8 @@ FAULTS = (
     Fault(kind="drop"),
 )
 ENTITIES = {"Customer": "customers", "Item": "items", "Invoice": "invoices",
-            "Payment": "payments", "CreditMemo": "credit_memos"}
+            "Payment": "payments", "CreditMemo": "credit_memos", "Vendor": "vendors",
+            "Purchase": "expenses", "Bill": "expenses"}
 
 
 def client_for(fake: FakeQBO, clock: FakeClock, realm: str,
@@ -80,7 +82,8 @@ def audit(fake: FakeQBO, realm: str, store: MemoryStore, book: SampleBook,
         links.setdefault(link.entity_type, {})[link.local_id] = link
     duplicates = unlinked = 0
     for entity, field in ENTITIES.items():
-        local = [r.id for r in getattr(book, field)]
+        # An expense is a purchase or a bill, as the record says.
+        local = [r.id for r in getattr(book, field) if getattr(r, "entity", entity) == entity]
         objects = {o["Id"] for o in fake.objects(realm, entity)}
         extra = seeded[entity] + (1 if entity == "Item" else 0)  # the default service item
         duplicates += max(0, len(objects) - len(local) - extra)
@@ -110,7 +113,8 @@ def chaos(book: SampleBook, *, seed: int, kills: int, rate: float) -> bool:
     print(f"chaos push (seed {seed}): {len(records):,} local records "
           f"({len(book.customers)} customers, {len(book.items)} items, "
           f"{len(book.invoices)} invoices, {len(book.payments)} payments, "
-          f"{len(book.credit_memos)} credit memos); {rate:.0%} faults, up to {kills} kills")
+          f"{len(book.credit_memos)} credit memos, {len(book.vendors)} vendors, "
+          f"{len(book.expenses)} expenses); {rate:.0%} faults, up to {kills} kills")
     fake.faults.random(rate, kinds=FAULTS)
     killed = aborted = runs = 0
     wall = time.perf_counter()
@@ -177,7 +181,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     scale = 10 if args.small else 1
     book = sample_book(customers=2000 // scale, items=100 // scale, invoices=6000 // scale,
-                       payments=2000 // scale, credit_memos=200 // scale, seed=args.seed)
+                       payments=2000 // scale, credit_memos=200 // scale,
+                       vendors=100 // scale, expenses=1000 // scale, seed=args.seed)
     if not chaos(book, seed=args.seed, kills=args.kills, rate=args.rate):
         sys.exit(1)
 
