@@ -94,3 +94,19 @@ class RecordingSink:
 @pytest.fixture
 def sink() -> RecordingSink:
     return RecordingSink()
+
+
+class Links:
+    """A ``PullContext`` over fixed tables: links by (entity, QBO id), tax codes by QBO id."""
+
+    def __init__(self, table: dict[tuple[str, str], str],
+                 tax_codes: dict[str, str] | None = None) -> None:
+        self.table = table
+        self.tax_codes = tax_codes or {}
+
+    def local_id(self, entity: str, qbo_id: str) -> str | None:
+        return self.table.get((entity, qbo_id))
+
+    def local_tax_code(self, qbo_code: str) -> str:
+        return self.tax_codes.get(qbo_code, qbo_code)
+

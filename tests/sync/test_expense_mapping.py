@@ -27,6 +27,8 @@ from qbo_sync.storage import EntityLink, LinkStatus, Settings
 from qbo_sync.sync import PlanContext, TaxCodeInfo, TaxRateInfo
 from qbo_sync.sync._setup import route, suggest_tax_codes
 
+from .conftest import Links
+
 ACCOUNTS = {"expense": "9", "bank": "6", "credit_card": "12", "accounts_payable": "7",
             "travel": "30"}
 EXPENSE = LocalExpense(
@@ -37,16 +39,6 @@ EXPENSE = LocalExpense(
            LocalExpenseLine(amount="12.50", account_role="travel", customer_id="c1",
                             billable=False, tax_code="zero")],
 )
-
-
-class Links:
-    """A PullContext over a fixed table."""
-
-    def __init__(self, table: dict[tuple[str, str], str]) -> None:
-        self.table = table
-
-    def local_id(self, entity: str, qbo_id: str) -> str | None:
-        return self.table.get((entity, qbo_id))
 
 
 def ctx(setup: CompanySetup | None = None, **resolved: dict[str, str]) -> PlanContext:

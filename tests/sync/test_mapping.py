@@ -33,15 +33,7 @@ from qbo_sync.mapping import (
 from qbo_sync.storage import Settings
 from qbo_sync.sync import PlanContext
 
-
-class Links:
-    """A PullContext over a dict."""
-
-    def __init__(self, links: dict[tuple[str, str], str]) -> None:
-        self.links = links
-
-    def local_id(self, entity: str, qbo_id: str) -> str | None:
-        return self.links.get((entity, qbo_id))
+from .conftest import Links
 
 
 def ctx(**resolved: dict[str, str]) -> PlanContext:

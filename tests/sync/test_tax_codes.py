@@ -21,7 +21,7 @@ from qbo_sync.mapping import (
 from qbo_sync.storage import RunStatus
 from qbo_sync.testing import FakeClock, FakeQBO
 
-from .conftest import make_client, make_engine
+from .conftest import RecordingSink, make_client, make_engine
 from .test_expenses import Spy
 
 AMY = LocalCustomer(id="c-amy", display_name="Amy's Bird Sanctuary")
@@ -260,3 +260,30 @@ def test_outside_the_us_every_line_or_none_has_a_tax_code(uk: Company) -> None:
     assert failed.reason == "invalid_record"
     assert (failed.message or "").startswith("line 2 has no tax code")
     assert uk.spy.sent("Invoice") == []
+
+
+def test_pulled_lines_carry_the_products_tax_codes(uk: Company) -> None:
+    """A pull maps each line's TaxCode back to the product's code when exactly one maps to it;
+    a QBO code two product codes share (or none) comes back as QBO's id."""
+    engine = uk.engine()
+    standard, exempt = code_id(uk, "20.0% S"), code_id(uk, "Exempt")
+    engine.map_tax_codes({"standard": standard, "exempt-a": exempt, "exempt-b": exempt})
+    assert engine.push([AMY]).status is RunStatus.SUCCESS
+    customer = engine.store.get_links(uk.realm, "Customer", [AMY.id])[AMY.id].qbo_id
+    item = uk.fake.objects(uk.realm, "Item")[0]["Id"]
+
+    def line(amount: str, code: str) -> dict[str, Any]:
+        return {"Amount": amount, "DetailType": "SalesItemLineDetail",
+                "SalesItemLineDetail": {"ItemRef": {"value": item},
+                                        "TaxCodeRef": {"value": code}}}
+
+    uk.client.invoices.create({
+        "CustomerRef": {"value": customer}, "GlobalTaxCalculation": "TaxExcluded",
+        "Line": [line("100.00", standard), line("10.00", exempt),
+                 line("5.00", code_id(uk, "5.0% R"))],
+    })
+    sink = RecordingSink()
+    engine.pull(sink)
+    [created] = [c for c in sink.changes if c.entity == "Invoice"]
+    assert [ln.tax_code for ln in created.record.lines] == \
+        ["standard", exempt, code_id(uk, "5.0% R")]

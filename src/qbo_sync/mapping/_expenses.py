@@ -42,7 +42,7 @@ from qbo_sync.mapping._protocol import (
     normalise_name,
 )
 from qbo_sync.mapping._records import LocalExpense, LocalExpenseLine, LocalVendor
-from qbo_sync.mapping._sales import tracking_dependencies
+from qbo_sync.mapping._sales import local_ref, local_tax_code, tracking_dependencies
 
 __all__ = ["BillMapper", "PurchaseMapper", "VendorMapper"]
 
@@ -101,12 +101,6 @@ class VendorMapper(BaseMapper[LocalVendor, models.Vendor]):
     def candidate_queries(self, records: Sequence[LocalVendor]) -> Sequence[Query]:
         """Every active vendor."""
         return (Query("Vendor").order_by("Id"),) if records else ()
-
-
-def _local(ctx: PullContext, entity: str, ref: models.Ref | None) -> str | None:
-    if ref is None or not ref.value:
-        return None
-    return ctx.local_id(entity, ref.value) or ref.value
 
 
 def _line_account(ctx: MapContext, line: LocalExpenseLine, entity: str, local_id: str,
@@ -209,10 +203,10 @@ class _ExpenseMapper(BaseMapper[LocalExpense, E]):
             out.append(LocalExpenseLine(
                 amount=line.amount, description=line.description,
                 account_id=account,
-                tax_code=detail.tax_code_ref.value if detail.tax_code_ref else None,
-                customer_id=_local(ctx, "Customer", detail.customer_ref),
+                tax_code=local_tax_code(ctx, detail.tax_code_ref),
+                customer_id=local_ref(ctx, "Customer", detail.customer_ref),
                 billable=detail.billable_status != "NotBillable",
-                class_id=_local(ctx, "Class", detail.class_ref),
+                class_id=local_ref(ctx, "Class", detail.class_ref),
             ))
         return tuple(out)
 
@@ -221,12 +215,12 @@ class _ExpenseMapper(BaseMapper[LocalExpense, E]):
         return {
             "id": ctx.local_id(self.entity, qbo_id) or qbo_id,
             "lines": self._lines_from_qbo(entity, ctx),
-            "vendor_id": _local(ctx, "Vendor", getattr(entity, self._vendor_attr)),
+            "vendor_id": local_ref(ctx, "Vendor", getattr(entity, self._vendor_attr)),
             "date": entity.txn_date,
             "number": entity.doc_number,
             "entity": self.entity,
             "memo": entity.private_note,
-            "department_id": _local(ctx, "Department", entity.department_ref),
+            "department_id": local_ref(ctx, "Department", entity.department_ref),
             "total": entity.total_amt,
         }
 

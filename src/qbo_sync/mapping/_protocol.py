@@ -131,6 +131,14 @@ class PullContext(Protocol):
         """The product's id linked to a QBO id, or ``None``."""
         ...
 
+    def local_tax_code(self, qbo_code: str) -> str:
+        """The product's tax code mapped to a QBO TaxCode id (``map_tax_codes``).
+
+        When no product code, or more than one, maps to ``qbo_code`` (two
+        product rates both sent as ``TAX``), QBO's id comes back unchanged.
+        """
+        ...
+
 
 @runtime_checkable
 class Mapper(Protocol[L, E]):

@@ -32,7 +32,8 @@ from qbo_sync.mapping._records import (
 )
 
 __all__ = ["CreditMemoMapper", "InvoiceMapper", "PaymentMapper", "is_voided",
-           "tracking_dependencies"]
+           "local_ref",
+           "local_tax_code", "tracking_dependencies"]
 
 #: DocNumbers per candidate query (keeps the statement far below QBO's URL limits).
 DOC_NUMBERS_PER_QUERY = 100
@@ -119,19 +120,26 @@ def _lines_from_qbo(lines: Sequence[Any] | None, ctx: PullContext) -> tuple[Loca
                 quantity=detail.qty,
                 unit_price=detail.unit_price,
                 amount=line.amount,
-                tax_code=detail.tax_code_ref.value if detail.tax_code_ref else None,
+                tax_code=local_tax_code(ctx, detail.tax_code_ref),
                 service_date=detail.service_date,
-                class_id=_local_ref(ctx, "Class", detail.class_ref),
+                class_id=local_ref(ctx, "Class", detail.class_ref),
             )
         )
     return tuple(out)
 
 
-def _local_ref(ctx: PullContext, entity: str, ref: models.Ref | None) -> str | None:
+def local_ref(ctx: PullContext, entity: str, ref: models.Ref | None) -> str | None:
     """The product's id for a QBO reference (its QBO id when not linked)."""
     if ref is None or not ref.value:
         return None
     return ctx.local_id(entity, ref.value) or ref.value
+
+
+def local_tax_code(ctx: PullContext, ref: models.Ref | None) -> str | None:
+    """The product's tax code for a line's ``TaxCodeRef`` (QBO's id when not mapped once)."""
+    if ref is None or not ref.value:
+        return None
+    return ctx.local_tax_code(ref.value)
 
 
 def tracking_dependencies(class_ids: Sequence[str | None],
@@ -236,7 +244,7 @@ class InvoiceMapper(BaseMapper[LocalInvoice, models.Invoice]):
             voided=is_voided(entity),
             total=entity.total_amt,
             balance=entity.balance,
-            department_id=_local_ref(ctx, "Department", entity.department_ref),
+            department_id=local_ref(ctx, "Department", entity.department_ref),
         )
 
     def match_keys(self, record: LocalInvoice) -> Sequence[str]:
@@ -297,7 +305,7 @@ class CreditMemoMapper(BaseMapper[LocalCreditMemo, models.CreditMemo]):
             memo=entity.customer_memo.value if entity.customer_memo else None,
             total=entity.total_amt,
             remaining_credit=entity.remaining_credit,
-            department_id=_local_ref(ctx, "Department", entity.department_ref),
+            department_id=local_ref(ctx, "Department", entity.department_ref),
         )
 
     def match_keys(self, record: LocalCreditMemo) -> Sequence[str]:

@@ -55,6 +55,7 @@ class _LinkLookup:
         self._store = store
         self._realm = realm_id
         self._cache: dict[tuple[str, str], str | None] = {}
+        self._tax_codes: dict[str, str] | None = None
 
     def local_id(self, entity: str, qbo_id: str) -> str | None:
         key = (entity, qbo_id)
@@ -64,6 +65,16 @@ class _LinkLookup:
             link = self._store.get_links_by_qbo_ids(self._realm, entity, [qbo_id]).get(qbo_id)
             self._cache[key] = link.local_id if link is not None else None
         return self._cache[key]
+
+    def local_tax_code(self, qbo_code: str) -> str:
+        if self._tax_codes is None:  # read once per run
+            settings = self._store.get_settings(self._realm)
+            by_qbo: dict[str, list[str]] = {}
+            for local, qbo in (settings.tax_code_mapping if settings else {}).items():
+                by_qbo.setdefault(qbo, []).append(local)
+            self._tax_codes = {qbo: locals_[0] for qbo, locals_ in by_qbo.items()
+                               if len(locals_) == 1}
+        return self._tax_codes.get(qbo_code, qbo_code)
 
     def remember(self, entity: str, qbo_id: str, local_id: str | None) -> None:
         self._cache[(entity, qbo_id)] = local_id
