@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -36,6 +38,20 @@ def _service(name: str, what: str) -> str:
 def redis_url() -> str:
     """A Redis on loopback, started by scripts/start-redis.sh (QBO_SYNC_TEST_REDIS_URL)."""
     return _service("QBO_SYNC_TEST_REDIS_URL", "run scripts/start-redis.sh")
+
+
+@pytest.fixture
+def redis(redis_url: str) -> Iterator[Any]:
+    """A ``redis.Redis`` client on :func:`redis_url`, checked with a PING, closed afterwards."""
+    from redis import Redis  # imported here: only the tests that use Redis need it
+
+    connection = Redis.from_url(redis_url)
+    try:
+        connection.ping()
+    except Exception as exc:  # say which service is missing
+        pytest.fail(f"no Redis at {redis_url} (run scripts/start-redis.sh): {exc}")
+    yield connection
+    connection.close()
 
 
 @pytest.fixture(scope="session")

@@ -78,17 +78,6 @@ def _example(module: str) -> Any:
 
 
 @pytest.fixture
-def redis(redis_url: str) -> Iterator[Redis]:
-    connection = Redis.from_url(redis_url)
-    try:
-        connection.ping()
-    except Exception as exc:  # say which service is missing
-        pytest.fail(f"no Redis at {redis_url} (run scripts/start-redis.sh): {exc}")
-    yield connection
-    connection.close()
-
-
-@pytest.fixture
 def queue(redis: Redis) -> Iterator[Queue]:
     queue = Queue(f"qbo-sync-test-{uuid.uuid4().hex[:8]}", connection=redis)
     yield queue

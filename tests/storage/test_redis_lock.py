@@ -34,17 +34,6 @@ pytestmark = pytest.mark.xdist_group("redis-lock")
 
 
 @pytest.fixture
-def redis(redis_url: str) -> Iterator[Redis]:
-    connection = Redis.from_url(redis_url)
-    try:
-        connection.ping()
-    except Exception as exc:  # say which service is missing
-        pytest.fail(f"no Redis at {redis_url} (run scripts/start-redis.sh): {exc}")
-    yield connection
-    connection.close()
-
-
-@pytest.fixture
 def prefix(redis: Redis) -> Iterator[str]:
     """A key prefix of this test alone; its keys are deleted afterwards."""
     name = f"qbo_sync:test-lock:{uuid.uuid4().hex[:8]}"
