@@ -20,6 +20,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from qbo_sync.errors import ConfigurationError
 from qbo_sync.http import Pacer, RealmPacer, RedisPacer
 from qbo_sync.testing import FakeClock
 
@@ -334,9 +335,9 @@ def test_bad_limits_are_refused_naming_the_pacer(limit: str) -> None:
     """Both pacers check limits with one rule, and the error names the pacer actually built."""
     from qbo_sync.http import RealmPacer, RedisPacer
 
-    with pytest.raises(ValueError, match=f"^RealmPacer: {limit} must be >= 1"):
+    with pytest.raises(ConfigurationError, match=f"^RealmPacer: {limit} must be >= 1"):
         RealmPacer(**{limit: 0})
-    with pytest.raises(ValueError, match=f"^RedisPacer: {limit} must be >= 1"):
+    with pytest.raises(ConfigurationError, match=f"^RedisPacer: {limit} must be >= 1"):
         RedisPacer(redis=None, **{limit: 0})  # type: ignore[arg-type]
 
 

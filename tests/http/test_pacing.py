@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 import pytest
 
+from qbo_sync.errors import ConfigurationError
 from qbo_sync.http import Pacer, RealmPacer
 
 
@@ -244,7 +245,7 @@ def test_release_without_acquire() -> None:
 @pytest.mark.parametrize("field", ["per_minute", "batch_per_minute", "per_second", "max_in_flight"])
 def test_bad_limits_rejected(field: str) -> None:
     """A zero limit is rejected at construction, naming the option."""
-    with pytest.raises(ValueError, match=field):
+    with pytest.raises(ConfigurationError, match=field):
         RealmPacer(**{field: 0})  # type: ignore[arg-type]
 
 

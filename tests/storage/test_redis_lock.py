@@ -25,7 +25,7 @@ import pytest
 from redis import Redis
 
 from qbo_sync import QBOClient, SyncEngine
-from qbo_sync.errors import LockTimeoutError, StorageError
+from qbo_sync.errors import ConfigurationError, LockTimeoutError, StorageError
 from qbo_sync.storage import MemoryStore, RedisLockProvider
 from qbo_sync.testing import FakeQBO, sample_book
 from qbo_sync.testing.storage_conformance import LockConformance, LockFactory
@@ -168,9 +168,9 @@ def test_repr_and_errors_leak_no_secret() -> None:
 
 def test_bad_lease_settings_are_refused(redis: Redis) -> None:
     """A renewal period not shorter than the lease would let the lock lapse: refused."""
-    with pytest.raises(ValueError, match="renew_every"):
+    with pytest.raises(ConfigurationError, match="renew_every"):
         RedisLockProvider(redis=redis, lease=1, renew_every=1)
-    with pytest.raises(ValueError, match="lease"):
+    with pytest.raises(ConfigurationError, match="lease"):
         RedisLockProvider(redis=redis, lease=0)
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from qbo_sync.errors import ConfigurationError
 from qbo_sync.storage import (
     Connection,
     ConnectionStatus,
@@ -154,5 +155,5 @@ def test_reads_through_a_second_handle_and_rejects_naive_now(
     assert plan.sync_ids == ["r-1"]
     assert plan.refresh_ids == ["r-1"]
     assert plan.now == NOW
-    with pytest.raises(ValueError, match="aware"):
+    with pytest.raises(ConfigurationError, match="aware"):
         due_realms(store, now=NOW.replace(tzinfo=None))

@@ -67,6 +67,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequen
 from contextlib import AbstractContextManager
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
+from qbo_sync.errors import ConfigurationError
+
 __all__ = ["Pacer", "PollingPacer", "RealmPacer", "async_slot", "window_wait"]
 
 
@@ -177,10 +179,10 @@ def set_budget(
               "per_second": per_second, "max_in_flight": max_in_flight}
     for name, value in limits.items():
         if value is not None and value < 1:
-            raise ValueError(f"{who}: {name} must be >= 1 or None, got {value!r}")
+            raise ConfigurationError(f"{who}: {name} must be >= 1 or None, got {value!r}")
         setattr(pacer, name, value)
     if throttle_pause < 0:
-        raise ValueError(f"{who}: throttle_pause must be >= 0, got {throttle_pause!r}")
+        raise ConfigurationError(f"{who}: throttle_pause must be >= 0, got {throttle_pause!r}")
     setattr(pacer, "throttle_pause", throttle_pause)  # noqa: B010 - typed on the class
 
 
@@ -231,7 +233,9 @@ class RealmPacer:
                    per_second=per_second, max_in_flight=max_in_flight,
                    throttle_pause=throttle_pause)
         if poll_interval <= 0:
-            raise ValueError(f"RealmPacer: poll_interval must be > 0, got {poll_interval!r}")
+            raise ConfigurationError(
+                f"RealmPacer: poll_interval must be > 0, got {poll_interval!r}"
+            )
         self.poll_interval = poll_interval
         self._clock = clock
         self._sleep = sleep

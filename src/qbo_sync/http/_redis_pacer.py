@@ -38,6 +38,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, ClassVar
 
+from qbo_sync.errors import ConfigurationError
 from qbo_sync.http._pacing import set_budget
 
 if TYPE_CHECKING:
@@ -192,9 +193,11 @@ class RedisPacer:
                    per_second=per_second, max_in_flight=max_in_flight,
                    throttle_pause=throttle_pause)
         if lease <= 0:
-            raise ValueError(f"RedisPacer: lease must be > 0, got {lease!r}")
+            raise ConfigurationError(f"RedisPacer: lease must be > 0, got {lease!r}")
         if poll_interval <= 0:
-            raise ValueError(f"RedisPacer: poll_interval must be > 0, got {poll_interval!r}")
+            raise ConfigurationError(
+                f"RedisPacer: poll_interval must be > 0, got {poll_interval!r}"
+            )
         self.lease = lease
         self.poll_interval = poll_interval
         self.prefix = prefix

@@ -39,7 +39,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from qbo_sync.errors import StorageError
+from qbo_sync.errors import ConfigurationError, StorageError
 from qbo_sync.storage._codec import wait_for_lock
 
 if TYPE_CHECKING:
@@ -97,10 +97,10 @@ class RedisLockProvider:
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         if lease < 0.01:
-            raise ValueError(f"RedisLockProvider: lease must be >= 0.01 s, got {lease!r}")
+            raise ConfigurationError(f"RedisLockProvider: lease must be >= 0.01 s, got {lease!r}")
         renew = lease / 3 if renew_every is None else renew_every
         if not 0 < renew < lease:
-            raise ValueError(
+            raise ConfigurationError(
                 f"RedisLockProvider: renew_every must be > 0 and < lease ({lease}), got {renew!r}"
             )
         self.prefix = prefix

@@ -33,6 +33,7 @@ from typing import Protocol
 
 import attrs
 
+from qbo_sync.errors import ConfigurationError
 from qbo_sync.storage import (
     ConnectionStatus,
     ConnectionStore,
@@ -165,9 +166,9 @@ def due_realms(
         EncryptionKeyError: Tokens are encrypted and the store has no key.
     """
     if now.tzinfo is None:
-        raise ValueError("due_realms: now must be an aware datetime")
+        raise ConfigurationError("due_realms: now must be an aware datetime")
     if history < 1:
-        raise ValueError(f"due_realms: history must be >= 1, got {history}")
+        raise ConfigurationError(f"due_realms: history must be >= 1, got {history}")
     sync: list[DueRealm] = []
     refresh: list[DueRealm] = []
     busy: list[str] = []
