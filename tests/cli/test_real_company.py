@@ -552,6 +552,43 @@ def test_sync_pushes_vendors_and_expenses_as_purchases_and_bills(connected: Cli)
     assert purchase["PrivateNote"] == "paid by cheque 1042"
 
 
+def test_configure_saves_the_expense_choice_and_tax_codes_then_sync_uses_them(
+    connected: Cli
+) -> None:
+    """configure lists the company's tax codes and the defaults; --expense-entity Bill and
+    --tax-code are saved (a TaxCode the company lacks is refused, exit 2, nothing saved); the
+    next sync writes an expense without an entity of its own as a bill."""
+    cli = connected.map_accounts()
+    out = cli.ok("configure")
+    assert "expense entity       Purchase (default)" in out
+    assert "none mapped: qbo-sync configure --tax-code LOCAL=ID" in out
+    assert "    TAX " in out
+    assert "    NON " in out
+    refused = cli.run("configure", "--expense-entity", "Bill", "--tax-code", "standard=999")
+    assert refused.returncode == 2
+    assert "--tax-code: no TaxCode 999" in refused.stderr
+    assert "Purchase (default)" in cli.ok("configure")
+    out = cli.ok("configure", "--expense-entity", "Bill", "--tax-code", "standard=TAX",
+                 "--tax-code", "exempt=NON")
+    assert "expense entity       Bill\n" in out
+    assert "    exempt -> NON" in out
+    assert "    standard -> TAX" in out
+    bad = cli.run("configure", "--tax-code", "standard")
+    assert bad.returncode == 2
+    assert "expected LOCAL=QBO_ID" in bad.stderr
+    records = {
+        "Vendor": [{"id": "v-1", "display_name": "Pipe World"}],
+        "Expense": [{"id": "e-1", "vendor_id": "v-1",
+                     "lines": [{"amount": "42.50", "description": "Copper pipe"}]}],
+    }
+    done = cli.run("sync", "--records", str(cli.records(records)), "--direction", "push")
+    assert done.returncode == 0, done.stderr
+    (bill,) = cli.fake.query(cli.realm, "select * from Bill")
+    assert bill["TotalAmt"] == 42.5
+    assert cli.fake.query(cli.realm, "select * from Purchase") == []
+    cli.assert_no_secret_printed()
+
+
 def test_pull_writes_quickbooks_changes_as_json_lines(connected: Cli) -> None:
     """After a push, a customer an accountant adds in QuickBooks comes out of sync --direction
     pull as a JSON line on stdout, with the report on stderr; with --entity and --output the

@@ -5,7 +5,7 @@
 paid from a QuickBooks payment and its webhook, a void, a pull, run history,
 health) on the embedded default (:class:`~qbo_sync.storage.SQLiteStore`)
 against the bundled fake QBO, offline; ``qbo-sync fake-server`` serves the fake over HTTP.
-``connect``, ``status``, ``test-connection``, ``map-accounts``, ``sync``,
+``connect``, ``status``, ``test-connection``, ``map-accounts``, ``configure``, ``sync``,
 ``retry-failed``, ``history``, ``health`` and ``disconnect`` work on a real
 company (or on the fake served over HTTP). See ``docs/cli.md``.
 """

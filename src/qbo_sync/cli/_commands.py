@@ -14,7 +14,7 @@ import contextlib
 import datetime as dt
 import sys
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -49,6 +49,7 @@ from qbo_sync.storage import ConnectionStatus, EntityCounts, LinkStatus, RunReco
 from qbo_sync.sync import DEFAULT_ITEM_ID, MemorySource, RecordOutcome, SyncEngine, SyncReport
 
 __all__ = [
+    "run_configure",
     "run_disconnect",
     "run_health",
     "run_history",
@@ -323,9 +324,9 @@ ACCOUNT_ROLES = ("income", "accounts_receivable", "expense", "bank", "credit_car
                  "accounts_payable")
 
 
-def run_map_accounts(args: argparse.Namespace, *, out: TextIO) -> int:
-    """Show or save the accounts invoices and expenses are posted to, by role."""
-    chosen = {role: getattr(args, role) for role in ACCOUNT_ROLES if getattr(args, role)}
+@contextlib.contextmanager
+def _company_engine(args: argparse.Namespace) -> Iterator[tuple[Company, SyncEngine]]:
+    """The chosen company and a ready engine for it (tokens refreshed when needed)."""
     store = open_store(args)
     try:
         with library_errors():
@@ -334,17 +335,24 @@ def run_map_accounts(args: argparse.Namespace, *, out: TextIO) -> int:
             try:
                 ready(oauth, company)
                 with SyncEngine.for_realm(oauth, company.realm_id, store=store) as engine:
-                    suggested = engine.suggest_accounts()
-                    before = dict(engine.settings().account_mapping)
-                    if args.suggested:
-                        chosen = {**suggested, **chosen}
-                    if chosen:
-                        engine.map_accounts(**chosen)
-                    after = dict(engine.settings().account_mapping)
+                    yield company, engine
             finally:
                 oauth.close()
     finally:
         store.close()
+
+
+def run_map_accounts(args: argparse.Namespace, *, out: TextIO) -> int:
+    """Show or save the accounts invoices and expenses are posted to, by role."""
+    chosen = {role: getattr(args, role) for role in ACCOUNT_ROLES if getattr(args, role)}
+    with _company_engine(args) as (company, engine):
+        suggested = engine.suggest_accounts()
+        before = dict(engine.settings().account_mapping)
+        if args.suggested:
+            chosen = {**suggested, **chosen}
+        if chosen:
+            engine.map_accounts(**chosen)
+        after = dict(engine.settings().account_mapping)
     lines = [f"{company.name}"]
     for role in ACCOUNT_ROLES:
         label = role.replace("_", " ")
@@ -355,6 +363,60 @@ def run_map_accounts(args: argparse.Namespace, *, out: TextIO) -> int:
     if not chosen and not (after.get("income") and after.get("accounts_receivable")):
         lines.append("save the suggestions with --suggested, or choose with --income ID "
                      "--accounts-receivable ID")
+    _emit(out, lines)
+    return 0
+
+
+# -- configure --------------------------------------------------------------------------
+
+
+def _tax_code_pairs(values: Sequence[str]) -> dict[str, str]:
+    pairs: dict[str, str] = {}
+    for value in values:
+        local, sep, qbo = value.partition("=")
+        if not sep or not local.strip() or not qbo.strip():
+            raise CLIError(f"--tax-code {value!r}: expected LOCAL=QBO_ID, e.g. standard=3",
+                           exit_code=EXIT_USAGE)
+        pairs[local.strip()] = qbo.strip()
+    return pairs
+
+
+def run_configure(args: argparse.Namespace, *, out: TextIO) -> int:
+    """Show or save the company-level choices and the tax-code mapping."""
+    tax_codes = _tax_code_pairs(args.tax_code)
+    automated = None if args.automated_sales_tax is None else args.automated_sales_tax == "yes"
+    with _company_engine(args) as (company, engine):
+        codes = engine.tax_codes()
+        unknown = sorted(set(tax_codes.values()) - {code.id for code in codes})
+        if unknown:
+            raise CLIError(f"--tax-code: no TaxCode {', '.join(unknown)} in "
+                           f"{company.name} (see the list: qbo-sync configure)",
+                           exit_code=EXIT_USAGE)
+        if args.expense_entity or args.tax_calculation or automated is not None:
+            engine.configure(expense_entity=args.expense_entity,
+                             tax_calculation=args.tax_calculation,
+                             automated_sales_tax=automated)
+        if tax_codes:
+            engine.map_tax_codes(tax_codes)
+        settings = engine.settings()
+        expense_entity, calculation, ast = engine.choices(settings)
+    lines = [f"{company.name}",
+             f"  expense entity       {expense_entity}"
+             f"{'' if settings.expense_entity else ' (default)'}",
+             f"  tax calculation      {calculation}"
+             f"{'' if settings.tax_calculation else ' (default)'}   (companies outside the US)",
+             "  automated sales tax  "
+             + ("read from the company's preferences" if ast is None else
+                ("yes" if ast else "no")) + "   (US companies)",
+             "  tax codes (product code -> QuickBooks TaxCode):"]
+    mapping = settings.tax_code_mapping
+    lines += [f"    {local} -> {qbo}" for local, qbo in sorted(mapping.items())] or \
+        ["    none mapped: qbo-sync configure --tax-code LOCAL=ID"]
+    lines.append("  the company's tax codes (id, name, sales %, purchase %):")
+    for code in codes:
+        sales = "-" if code.sales_rate is None else f"{code.sales_rate}"
+        purchase = "-" if code.purchase_rate is None else f"{code.purchase_rate}"
+        lines.append(f"    {code.id:<6} {code.name or '':<24} {sales:>6} {purchase:>6}")
     _emit(out, lines)
     return 0
 

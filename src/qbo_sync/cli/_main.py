@@ -165,6 +165,25 @@ def _add_company_commands(commands: Any) -> None:
     mapping.add_argument("--accounts-payable", default=None, metavar="ID",
                          help="the accounts-payable account id")
 
+    configure = command(
+        "configure", "show or save expense, tax and tax-code choices for the company",
+        "Show the company-level choices (what expenses are written as, whether prices "
+        "include tax outside the US, whether QuickBooks computes US sales tax), the product's "
+        "tax codes mapped to QuickBooks TaxCodes, and the company's tax codes with their "
+        "rates (two queries). Options save a choice; the others are kept.",
+    )
+    configure.add_argument("--expense-entity", choices=("Purchase", "Bill"), default=None,
+                           help="write new expenses as purchases (paid) or bills (owed)")
+    configure.add_argument("--tax-calculation", choices=("TaxExcluded", "TaxInclusive"),
+                           default=None,
+                           help="outside the US: whether the product's amounts include tax")
+    configure.add_argument("--automated-sales-tax", choices=("yes", "no"), default=None,
+                           help="US: whether QuickBooks computes sales tax itself "
+                           "(default: read from the company's preferences)")
+    configure.add_argument("--tax-code", action="append", default=[], metavar="LOCAL=ID",
+                           help="map a product tax code to a QuickBooks TaxCode id "
+                           "(repeat for more)")
+
     sync = command(
         "sync", "push a records file to QuickBooks and pull its changes as JSON lines",
         "Push the records of --records FILE (JSON: entity name -> list of records), then "
@@ -312,6 +331,8 @@ def _company_command(args: argparse.Namespace) -> int:
         return run.run_test_connection(args, out=out)
     if args.command == "map-accounts":
         return run.run_map_accounts(args, out=out)
+    if args.command == "configure":
+        return run.run_configure(args, out=out)
     if args.command == "sync":
         return run.run_sync(args, out=out, err=err)
     if args.command == "retry-failed":
