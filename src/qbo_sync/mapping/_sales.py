@@ -39,6 +39,7 @@ __all__ = ["CreditMemoMapper", "InvoiceMapper", "PaymentMapper", "is_voided",
 DOC_NUMBERS_PER_QUERY = 100
 
 S = TypeVar("S", LocalInvoice, LocalCreditMemo)
+Q = TypeVar("Q", models.Invoice, models.CreditMemo)
 
 
 def is_voided(entity: Any) -> bool:
@@ -183,7 +184,23 @@ _SALES_GROUPS = (
 )
 
 
-class InvoiceMapper(BaseMapper[LocalInvoice, models.Invoice]):
+class _ByDocNumber(BaseMapper[S, Q]):
+    """Sales documents matched by their number: the record's ``number``, QBO's ``DocNumber``."""
+
+    def match_keys(self, record: S) -> Sequence[str]:
+        """The document number."""
+        return (f"doc:{record.number}",) if record.number else ()
+
+    def qbo_match_keys(self, entity: Q) -> Sequence[str]:
+        """``DocNumber``."""
+        return (f"doc:{entity.doc_number}",) if entity.doc_number else ()
+
+    def candidate_queries(self, records: Sequence[S]) -> Sequence[Query]:
+        """``DocNumber IN (...)`` in chunks."""
+        return _doc_queries(self.entity, [r.number for r in records])
+
+
+class InvoiceMapper(_ByDocNumber[LocalInvoice, models.Invoice]):
     """:class:`LocalInvoice` <-> QBO ``Invoice``.
 
     Writing one needs the ``income`` and ``accounts_receivable`` account
@@ -247,20 +264,8 @@ class InvoiceMapper(BaseMapper[LocalInvoice, models.Invoice]):
             department_id=local_ref(ctx, "Department", entity.department_ref),
         )
 
-    def match_keys(self, record: LocalInvoice) -> Sequence[str]:
-        """The invoice number."""
-        return (f"doc:{record.number}",) if record.number else ()
 
-    def qbo_match_keys(self, entity: models.Invoice) -> Sequence[str]:
-        """``DocNumber``."""
-        return (f"doc:{entity.doc_number}",) if entity.doc_number else ()
-
-    def candidate_queries(self, records: Sequence[LocalInvoice]) -> Sequence[Query]:
-        """``DocNumber IN (...)`` in chunks."""
-        return _doc_queries(self.entity, [r.number for r in records])
-
-
-class CreditMemoMapper(BaseMapper[LocalCreditMemo, models.CreditMemo]):
+class CreditMemoMapper(_ByDocNumber[LocalCreditMemo, models.CreditMemo]):
     """:class:`LocalCreditMemo` <-> QBO ``CreditMemo`` (deleted, never voided)."""
 
     entity: ClassVar[str] = "CreditMemo"
@@ -307,18 +312,6 @@ class CreditMemoMapper(BaseMapper[LocalCreditMemo, models.CreditMemo]):
             remaining_credit=entity.remaining_credit,
             department_id=local_ref(ctx, "Department", entity.department_ref),
         )
-
-    def match_keys(self, record: LocalCreditMemo) -> Sequence[str]:
-        """The credit memo number."""
-        return (f"doc:{record.number}",) if record.number else ()
-
-    def qbo_match_keys(self, entity: models.CreditMemo) -> Sequence[str]:
-        """``DocNumber``."""
-        return (f"doc:{entity.doc_number}",) if entity.doc_number else ()
-
-    def candidate_queries(self, records: Sequence[LocalCreditMemo]) -> Sequence[Query]:
-        """``DocNumber IN (...)`` in chunks."""
-        return _doc_queries(self.entity, [r.number for r in records])
 
 
 class PaymentMapper(BaseMapper[LocalPayment, models.Payment]):
