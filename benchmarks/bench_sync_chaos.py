@@ -24,7 +24,6 @@ import argparse
 import random
 import sys
 import time
-from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 
 import httpx
@@ -42,6 +41,8 @@ from qbo_sync.testing import (
     Fault,
     SampleBook,
     SimulatedCrash,
+    audit_book,
+    book_baseline,
     sample_book,
 )
 
@@ -54,9 +55,6 @@ FAULTS = (
     Fault(kind="timeout", commit=True),
     Fault(kind="drop"),
 )
-ENTITIES = {"Customer": "customers", "Item": "items", "Invoice": "invoices",
-            "Payment": "payments", "CreditMemo": "credit_memos", "Vendor": "vendors",
-            "Purchase": "expenses", "Bill": "expenses"}
 
 
 def client_for(fake: FakeQBO, clock: FakeClock, realm: str,
@@ -74,37 +72,12 @@ def unsynced(store: MemoryStore, realm: str, records: int) -> int:
     return records - sum(link.local_id != DEFAULT_ITEM_ID for link in synced)
 
 
-def audit(fake: FakeQBO, realm: str, store: MemoryStore, book: SampleBook,
-          seeded: Counter[str]) -> tuple[int, int]:
-    """(duplicates in QBO, unlinked local records)."""
-    links: dict[str, dict[str, EntityLink]] = {}
-    for link in store.list_links(realm):
-        links.setdefault(link.entity_type, {})[link.local_id] = link
-    duplicates = unlinked = 0
-    for entity, field in ENTITIES.items():
-        # An expense is a purchase or a bill, as the record says.
-        local = [r.id for r in getattr(book, field) if getattr(r, "entity", entity) == entity]
-        objects = {o["Id"] for o in fake.objects(realm, entity)}
-        extra = seeded[entity] + (1 if entity == "Item" else 0)  # the default service item
-        duplicates += max(0, len(objects) - len(local) - extra)
-        mine = links.get(entity, {})
-        mine.pop(DEFAULT_ITEM_ID, None)
-        qbo_ids = Counter(link.qbo_id for link in mine.values())
-        duplicates += sum(n - 1 for n in qbo_ids.values() if n > 1)
-        for local_id in local:
-            found = mine.get(local_id)
-            if found is None or found.status is not LinkStatus.SYNCED \
-                    or found.qbo_id not in objects:
-                unlinked += 1
-    return duplicates, unlinked
-
-
 def chaos(book: SampleBook, *, seed: int, kills: int, rate: float) -> bool:
     rng = random.Random(seed)
     clock = FakeClock()
     fake = FakeQBO(clock=clock, seed=seed)
     realm = fake.add_company(company_name="Chaos Plumbing")
-    seeded = Counter({e: len(fake.objects(realm, e)) for e in ENTITIES})
+    seeded = book_baseline(fake, realm, book)
     store = MemoryStore()
     with client_for(fake, clock, realm, fake.transport()) as client:
         engine = SyncEngine(client=client, store=store, clock=clock.now)
@@ -160,7 +133,7 @@ def chaos(book: SampleBook, *, seed: int, kills: int, rate: float) -> bool:
             break
     wall = time.perf_counter() - wall
     virtual = clock.elapsed - start_virtual
-    duplicates, unlinked = audit(fake, realm, store, book, seeded)
+    audit = audit_book(fake, realm, store, book, baseline=seeded)
     stats = fake.stats
     status = report.status if report is not None else RunStatus.FAILED
     print(f"  kills {killed}; runs needed {runs} (pushes that raised {aborted}); "
@@ -168,8 +141,11 @@ def chaos(book: SampleBook, *, seed: int, kills: int, rate: float) -> bool:
     print(f"  injected faults {stats.faults_injected:,}; requests {stats.total:,} "
           f"({dict(sorted(stats.requests.items()))}); 429s {stats.throttled}")
     print(f"  wall time {wall:.1f} s; virtual time {virtual / 60:.1f} min")
-    print(f"  duplicates {duplicates} (must be 0); unlinked records {unlinked} (must be 0)")
-    return status is RunStatus.SUCCESS and duplicates == 0 and unlinked == 0
+    print(f"  duplicates {audit.duplicates} (must be 0); unlinked records {audit.unlinked} "
+          f"(must be 0); pending {audit.pending}")
+    for problem in audit.problems:
+        print(f"  {problem}")
+    return status is RunStatus.SUCCESS and audit.ok
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -23,7 +23,7 @@ import pytest
 
 from qbo_sync import MemoryStore, SQLiteStore, SyncEngine
 from qbo_sync.errors import QBOError
-from qbo_sync.storage import EntityLink, LinkStatus, RunStatus, Store
+from qbo_sync.storage import EntityLink, RunStatus, Store
 from qbo_sync.sync import DEFAULT_ITEM_ID, SyncReport
 from qbo_sync.testing import (
     CrashingTransport,
@@ -32,6 +32,8 @@ from qbo_sync.testing import (
     FakeQBO,
     Fault,
     SimulatedCrash,
+    audit_book,
+    book_baseline,
     sample_book,
 )
 
@@ -45,9 +47,6 @@ FAULTS = (
     Fault(kind="timeout", commit=True),
     Fault(kind="drop"),
 )
-ENTITIES = {"Customer": "customers", "Item": "items", "Invoice": "invoices",
-            "Payment": "payments", "CreditMemo": "credit_memos", "Vendor": "vendors",
-            "Purchase": "expenses", "Bill": "expenses"}
 
 
 @attrs.define
@@ -108,24 +107,9 @@ def push_until_success(
 def assert_book_in_qbo(fake: FakeQBO, realm: str, store: Store, book: Any,
                        seeded: Counter[str], final: SyncReport) -> None:
     """One QBO object per local record, each record linked once, the last run adding up."""
-    links = store.list_links(realm)
-    by_entity: dict[str, dict[str, EntityLink]] = {}
-    for link in links:
-        by_entity.setdefault(link.entity_type, {})[link.local_id] = link
-    for entity, field in ENTITIES.items():
-        # An expense is a purchase or a bill, as the record says.
-        local = [r.id for r in getattr(book, field) if getattr(r, "entity", entity) == entity]
-        objects = {o["Id"] for o in fake.objects(realm, entity)}
-        extra = seeded[entity] + (1 if entity == "Item" else 0)  # and the default item
-        assert len(objects) == len(local) + extra, entity
-        entity_links = by_entity.get(entity, {})
-        entity_links.pop(DEFAULT_ITEM_ID, None)
-        assert sorted(entity_links) == sorted(local), entity
-        assert {link.status for link in entity_links.values()} == {LinkStatus.SYNCED}, entity
-        qbo_ids = [link.qbo_id for link in entity_links.values()]
-        assert set(qbo_ids) <= objects, entity
-        assert len(set(qbo_ids)) == len(qbo_ids), entity
-        assert all(link.pending_request_id is None for link in entity_links.values())
+    audit = audit_book(fake, realm, store, book, baseline=seeded)
+    assert audit.ok, audit.problems
+    for entity, local in book.by_entity().items():
         # The last run gave each record one outcome, and its counts add up.
         outcomes = Counter(o.local_id or "" for o in final.outcomes
                            if o.entity == entity and o.local_id != DEFAULT_ITEM_ID)
@@ -135,6 +119,30 @@ def assert_book_in_qbo(fake: FakeQBO, realm: str, store: Store, book: Any,
         assert c.failed == 0
         default_item = 1 if final.outcome(entity, DEFAULT_ITEM_ID) else 0
         assert c.created + c.updated + c.matched + c.skipped == len(local) + default_item, entity
+
+
+def test_the_audit_sees_a_duplicate_an_unlinked_record_and_a_pending_write(
+    fake_qbo: FakeQBO, qbo_clock: FakeClock, qbo_realm_id: str
+) -> None:
+    """audit_book is clean after a push, and counts what a broken push would leave."""
+    book = sample_book(customers=4, items=2, invoices=3, payments=1, credit_memos=1,
+                       vendors=2, expenses=3)
+    before = book_baseline(fake_qbo, qbo_realm_id, book)
+    store = MemoryStore()
+    with make_client(fake_qbo, qbo_clock, qbo_realm_id) as client:
+        make_engine(client, store, qbo_clock).push(book.records())
+    clean = audit_book(fake_qbo, qbo_realm_id, store, book, baseline=before)
+    assert (clean.ok, clean.duplicates, clean.unlinked, clean.problems) == (True, 0, 0, ())
+    fake_qbo.seed(qbo_realm_id, "Customer", {"DisplayName": "A second copy"})
+    [vendor_link] = store.get_links(qbo_realm_id, "Vendor", [book.vendors[0].id]).values()
+    store.delete_links(qbo_realm_id, "Vendor", [vendor_link.local_id])
+    [bill_id] = book.by_entity()["Bill"][:1]
+    bill = store.get_links(qbo_realm_id, "Bill", [bill_id])[bill_id]
+    store.save_links([attrs.evolve(bill, pending_request_id="rid:1")])
+    broken = audit_book(fake_qbo, qbo_realm_id, store, book, baseline=before)
+    assert (broken.duplicates, broken.unlinked, broken.pending) == (1, 1, 1)
+    assert not broken.ok
+    assert [p.split(":")[0] for p in broken.problems] == ["Customer", "Vendor", "Bill"]
 
 
 def clean_writes(book: Any) -> int:
@@ -167,9 +175,9 @@ def test_chaos_push_ends_with_one_object_per_record(
     clock = FakeClock()
     fake = FakeQBO(clock=clock, seed=seed)
     realm = fake.add_company(company_name="Chaos Inc")
-    seeded = Counter({e: len(fake.objects(realm, e)) for e in ENTITIES})
     book = sample_book(customers=60, items=8, invoices=150, payments=50, credit_memos=10,
                        vendors=6, expenses=40, seed=seed)
+    seeded = book_baseline(fake, realm, book)
     memory = MemoryStore()
 
     def open_store() -> Store:

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from qbo_sync.http import disable_backoff as no_backoff
+    from qbo_sync.testing._audit import BookAudit, audit_book, book_baseline
     from qbo_sync.testing._book import SampleBook, sample_book
     from qbo_sync.testing._crash import CrashingTransport, CrashPoint, SimulatedCrash
     from qbo_sync.testing._fake._app import FakeQBO, FakeRequest, FakeStats, Outcome
@@ -45,6 +46,7 @@ if TYPE_CHECKING:
 __all__ = [
     "REALM_PLACEHOLDER",
     "SECRET_PLACEHOLDER",
+    "BookAudit",
     "Clock",
     "CrashPoint",
     "CrashingTransport",
@@ -66,6 +68,8 @@ __all__ = [
     "SimulatedCrash",
     "StorageConformance",
     "WebhookEmitter",
+    "audit_book",
+    "book_baseline",
     "no_backoff",
     "sample_book",
     "scrub_request",
@@ -76,6 +80,9 @@ __all__ = [
 ]
 
 _WHERE = {
+    "BookAudit": "qbo_sync.testing._audit",
+    "audit_book": "qbo_sync.testing._audit",
+    "book_baseline": "qbo_sync.testing._audit",
     "REALM_PLACEHOLDER": "qbo_sync.testing._vcr",
     "SECRET_PLACEHOLDER": "qbo_sync.testing._vcr",
     "Clock": "qbo_sync.testing._fake._clock",

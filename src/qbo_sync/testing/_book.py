@@ -66,6 +66,23 @@ class SampleBook:
         return [*self.items, *self.customers, *self.vendors, *self.invoices,
                 *self.credit_memos, *self.payments, *self.expenses]
 
+    def by_entity(self) -> dict[str, list[str]]:
+        """The local ids per QBO entity.
+
+        An expense is a bill when it says ``entity="Bill"``, else a purchase
+        (the engine's default; the sample book always says which).
+        """
+        return {
+            "Item": [r.id for r in self.items],
+            "Customer": [r.id for r in self.customers],
+            "Vendor": [r.id for r in self.vendors],
+            "Invoice": [r.id for r in self.invoices],
+            "CreditMemo": [r.id for r in self.credit_memos],
+            "Payment": [r.id for r in self.payments],
+            "Purchase": [r.id for r in self.expenses if r.entity != "Bill"],
+            "Bill": [r.id for r in self.expenses if r.entity == "Bill"],
+        }
+
     def __len__(self) -> int:
         return (len(self.items) + len(self.customers) + len(self.vendors) + len(self.invoices)
                 + len(self.credit_memos) + len(self.payments) + len(self.expenses))
