@@ -21,17 +21,18 @@ Run: python benchmarks/bench_sync_chaos.py [--small] [--seed N] [--kills N]
 from __future__ import annotations
 
 import argparse
+import contextlib
 import random
 import sys
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
 
 import httpx
 
 from qbo_sync import MemoryStore, QBOClient, SyncEngine
 from qbo_sync.errors import QBOError
 from qbo_sync.http import RealmPacer, RetryPolicy
-from qbo_sync.storage import EntityLink, LinkStatus, RunStatus
+from qbo_sync.storage import LinkStatus, RunStatus
 from qbo_sync.sync import DEFAULT_ITEM_ID, SyncReport
 from qbo_sync.testing import (
     CrashingTransport,
@@ -96,36 +97,29 @@ def chaos(book: SampleBook, *, seed: int, kills: int, rate: float) -> bool:
     while runs < 100:
         runs += 1
         transport: httpx.BaseTransport = fake.transport()
-        if killed < kills:
-            # A kill point within the work left: a batch of 30 a request plus a few
-            # reads, two link saves a batch.
-            batches = unsynced(store, realm, len(records)) // 30 + 1
-            at_request = rng.random() < 0.5
-            killer = CrashPoint(rng.randrange(1, batches + 10 if at_request else 2 * batches + 2),
-                            after=rng.random() < 0.5)
-            if at_request:
-                transport = CrashingTransport(transport, point=killer)
-            else:
-                save = store.save_links
-
-                def dying_save(links: Iterable[EntityLink], _k: CrashPoint = killer,
-                               _save: Callable[[Iterable[EntityLink]], None] = save) -> None:
-                    batch = list(links)
-                    _k.around(lambda: _save(batch))
-
-                store.save_links = dying_save  # type: ignore[method-assign]
-        try:
-            with client_for(fake, clock, realm, transport) as client:
-                report = SyncEngine(client=client, store=store, clock=clock.now).push(records)
-        except SimulatedCrash:
-            killed += 1
-            continue
-        except QBOError as exc:
-            aborted += 1
-            print(f"  run {runs} raised {type(exc).__name__}: {exc.message}")
-            continue
-        finally:
-            vars(store).pop("save_links", None)
+        with contextlib.ExitStack() as dying:
+            if killed < kills:
+                # A kill point within the work left: a batch of 30 a request plus a few
+                # reads, two link saves a batch.
+                batches = unsynced(store, realm, len(records)) // 30 + 1
+                at_request = rng.random() < 0.5
+                killer = CrashPoint(
+                    rng.randrange(1, batches + 10 if at_request else 2 * batches + 2),
+                    after=rng.random() < 0.5)
+                if at_request:
+                    transport = CrashingTransport(transport, point=killer)
+                else:
+                    dying.enter_context(killer.saves_of(store))
+            try:
+                with client_for(fake, clock, realm, transport) as client:
+                    report = SyncEngine(client=client, store=store, clock=clock.now).push(records)
+            except SimulatedCrash:
+                killed += 1
+                continue
+            except QBOError as exc:
+                aborted += 1
+                print(f"  run {runs} raised {type(exc).__name__}: {exc.message}")
+                continue
         print(f"  run {runs}: {report.status.value}, created {report.total('created'):,}, "
               f"recovered {sum(o.reason == 'recovered' for o in report.outcomes):,}, "
               f"failed {report.total('failed'):,}, skipped {report.total('skipped'):,}")

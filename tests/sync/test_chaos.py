@@ -11,9 +11,10 @@ last run's counts must add up. Everything runs on virtual time.
 
 from __future__ import annotations
 
+import contextlib
 import random
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ import pytest
 
 from qbo_sync import MemoryStore, SQLiteStore, SyncEngine
 from qbo_sync.errors import QBOError
-from qbo_sync.storage import EntityLink, RunStatus, Store
+from qbo_sync.storage import EntityLink, LinkStatus, RunStatus, Store
 from qbo_sync.sync import DEFAULT_ITEM_ID, SyncReport
 from qbo_sync.testing import (
     CrashingTransport,
@@ -70,34 +71,27 @@ def push_until_success(
         chaos.runs += 1
         store = open_store()
         transport: httpx.BaseTransport = fake.transport()
-        if chaos.kills < kills:
-            # Die at the n-th request or the n-th save_links (a later point may not come).
-            at_request = rng.random() < 0.5
-            killer = CrashPoint(rng.randrange(1, 16 if at_request else 8), after=rng.random() < 0.5)
-            if at_request:
-                transport = CrashingTransport(transport, point=killer)
-            else:
-                save = store.save_links
-
-                def dying_save(links: Iterable[EntityLink], _k: CrashPoint = killer,
-                               _save: Callable[[Iterable[EntityLink]], None] = save) -> None:
-                    batch = list(links)
-                    _k.around(lambda: _save(batch))
-
-                store.save_links = dying_save  # type: ignore[method-assign]
-        try:
-            with make_client(fake, clock, realm, transport=transport) as client:
-                engine = SyncEngine(client=client, store=store, clock=clock.now,
-                                    max_in_flight=max_in_flight, batch_size=batch_size)
-                report = engine.push(records)
-        except SimulatedCrash:
-            chaos.kills += 1
-            continue
-        except QBOError:
-            chaos.aborted += 1  # a worker would be retried by its job queue: same as a kill
-            continue
-        finally:
-            vars(store).pop("save_links", None)  # the next process has a working store
+        with contextlib.ExitStack() as dying:  # the next process has a working store
+            if chaos.kills < kills:
+                # Die at the n-th request or the n-th save_links (a later point may not come).
+                at_request = rng.random() < 0.5
+                killer = CrashPoint(rng.randrange(1, 16 if at_request else 8),
+                                    after=rng.random() < 0.5)
+                if at_request:
+                    transport = CrashingTransport(transport, point=killer)
+                else:
+                    dying.enter_context(killer.saves_of(store))
+            try:
+                with make_client(fake, clock, realm, transport=transport) as client:
+                    engine = SyncEngine(client=client, store=store, clock=clock.now,
+                                        max_in_flight=max_in_flight, batch_size=batch_size)
+                    report = engine.push(records)
+            except SimulatedCrash:
+                chaos.kills += 1
+                continue
+            except QBOError:
+                chaos.aborted += 1  # a worker would be retried by its job queue: like a kill
+                continue
         chaos.reports.append(report)
         if report.status is RunStatus.SUCCESS:
             return chaos
@@ -119,6 +113,28 @@ def assert_book_in_qbo(fake: FakeQBO, realm: str, store: Store, book: Any,
         assert c.failed == 0
         default_item = 1 if final.outcome(entity, DEFAULT_ITEM_ID) else 0
         assert c.created + c.updated + c.matched + c.skipped == len(local) + default_item, entity
+
+
+def test_a_crash_point_counts_link_saves_and_gives_the_store_back() -> None:
+    """saves_of: the n-th save dies before (links lost) or after (links kept) saving; every
+    later save dies too; after the block the store saves normally again."""
+
+    def link(n: int) -> EntityLink:
+        return EntityLink(realm_id="r", entity_type="Customer", local_id=f"c{n}",
+                          qbo_id=str(n), status=LinkStatus.SYNCED)
+
+    for after, kept in ((False, ["c1"]), (True, ["c1", "c2"])):
+        store = MemoryStore()
+        point = CrashPoint(2, after=after)
+        with point.saves_of(store):
+            store.save_links([link(1)])
+            with pytest.raises(SimulatedCrash):
+                store.save_links([link(2)])
+            with pytest.raises(SimulatedCrash, match="dead"):
+                store.save_links([link(3)])
+        assert sorted(store.get_links("r", "Customer", ["c1", "c2", "c3"])) == kept
+        store.save_links([link(3)])
+        assert "c3" in store.get_links("r", "Customer", ["c3"])
 
 
 def test_the_audit_sees_a_duplicate_an_unlinked_record_and_a_pending_write(

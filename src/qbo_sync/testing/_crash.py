@@ -8,10 +8,14 @@ engine on the same store afterwards: that is the restarted process.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TypeVar
+import contextlib
+from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, TypeVar
 
 import httpx
+
+if TYPE_CHECKING:
+    from qbo_sync.storage import EntityLink, LinkStore
 
 __all__ = ["CrashPoint", "CrashingTransport", "SimulatedCrash"]
 
@@ -25,8 +29,8 @@ class SimulatedCrash(Exception):  # noqa: N818 - it stands for the process dying
 class CrashPoint:
     """Dies at the ``at``-th call it sees, before or after running it; every later call dies too.
 
-    Share one between a transport and a store wrapper to crash at the n-th of
-    either (``point.around(lambda: store.save_links(links))``).
+    Share one between a transport and a store to crash at the n-th of either
+    (``CrashingTransport(..., point=point)`` and ``with point.saves_of(store):``).
 
     Args:
         at: Which call dies (1: the first).
@@ -52,6 +56,26 @@ class CrashPoint:
             raise SimulatedCrash("died before the call")
         call()
         raise SimulatedCrash("died after the call")
+
+    @contextlib.contextmanager
+    def saves_of(self, store: LinkStore) -> Iterator[None]:
+        """Inside the block, each ``store.save_links`` call counts toward this point.
+
+        Dying "before" loses the links of that batch; "after" saves them and
+        dies before the engine goes on. The store's own ``save_links`` is back
+        after the block (a restarted process has a working store).
+        """
+        save = store.save_links
+
+        def dying_save(links: Iterable[EntityLink]) -> None:
+            batch = list(links)
+            self.around(lambda: save(batch))
+
+        store.save_links = dying_save  # type: ignore[method-assign]
+        try:
+            yield
+        finally:
+            vars(store).pop("save_links", None)
 
 
 class CrashingTransport(httpx.BaseTransport):
