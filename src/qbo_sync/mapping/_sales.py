@@ -184,8 +184,42 @@ _SALES_GROUPS = (
 )
 
 
-class _ByDocNumber(BaseMapper[S, Q]):
-    """Sales documents matched by their number: the record's ``number``, QBO's ``DocNumber``."""
+class _SalesDocument(BaseMapper[S, Q]):
+    """What invoices and credit memos share, and their matching by ``DocNumber``.
+
+    Customer, lines, tax, class and location, number, date and memo.
+    """
+
+    def dependencies(self, record: S) -> Sequence[Dependency]:
+        """The customer, every item on its lines, and its class and location mappings."""
+        return _line_dependencies(record.customer_id, record.lines, record.department_id)
+
+    def _document_to_qbo(self, record: S, ctx: MapContext) -> dict[str, Any]:
+        lines, tax, txn_class = _lines_to_qbo(self.entity, record.id, record.lines, ctx)
+        return {
+            "customer_ref": models.Ref(value=ctx.qbo_id("Customer", record.customer_id)),
+            "line": lines,
+            "txn_tax_detail": tax.txn_tax_detail,
+            "global_tax_calculation": tax.global_tax_calculation,
+            "class_ref": txn_class,
+            "department_ref": department_ref(ctx, record.department_id, self.entity, record.id),
+            "doc_number": record.number,
+            "txn_date": record.date,
+            "customer_memo": models.MemoRef(value=record.memo) if record.memo else None,
+        }
+
+    def _document_from_qbo(self, entity: Q, ctx: PullContext) -> dict[str, Any]:
+        qbo_id = entity.id or ""
+        return {
+            "id": ctx.local_id(self.entity, qbo_id) or qbo_id,
+            "customer_id": _customer_local(entity, ctx),
+            "lines": _lines_from_qbo(entity.line, ctx),
+            "number": entity.doc_number,
+            "date": entity.txn_date,
+            "memo": entity.customer_memo.value if entity.customer_memo else None,
+            "total": entity.total_amt,
+            "department_id": local_ref(ctx, "Department", entity.department_ref),
+        }
 
     def match_keys(self, record: S) -> Sequence[str]:
         """The document number."""
@@ -200,7 +234,7 @@ class _ByDocNumber(BaseMapper[S, Q]):
         return _doc_queries(self.entity, [r.number for r in records])
 
 
-class InvoiceMapper(_ByDocNumber[LocalInvoice, models.Invoice]):
+class InvoiceMapper(_SalesDocument[LocalInvoice, models.Invoice]):
     """:class:`LocalInvoice` <-> QBO ``Invoice``.
 
     Writing one needs the ``income`` and ``accounts_receivable`` account
@@ -220,26 +254,13 @@ class InvoiceMapper(_ByDocNumber[LocalInvoice, models.Invoice]):
         ),
     )
 
-    def dependencies(self, record: LocalInvoice) -> Sequence[Dependency]:
-        """The customer, every item on its lines, and its class and location mappings."""
-        return _line_dependencies(record.customer_id, record.lines, record.department_id)
-
     def to_qbo(self, record: LocalInvoice, ctx: MapContext) -> models.Invoice:
         """The QBO invoice (the A/R account mapped for the realm is set on it)."""
         ctx.account("income")
         receivable = ctx.account("accounts_receivable")
-        lines, tax, txn_class = _lines_to_qbo(self.entity, record.id, record.lines, ctx)
         return models.Invoice(
-            customer_ref=models.Ref(value=ctx.qbo_id("Customer", record.customer_id)),
-            line=lines,
-            txn_tax_detail=tax.txn_tax_detail,
-            global_tax_calculation=tax.global_tax_calculation,
-            class_ref=txn_class,
-            department_ref=department_ref(ctx, record.department_id, self.entity, record.id),
-            doc_number=record.number,
-            txn_date=record.date,
+            **self._document_to_qbo(record, ctx),
             due_date=record.due_date,
-            customer_memo=models.MemoRef(value=record.memo) if record.memo else None,
             private_note=record.private_note,
             bill_email=models.EmailAddress(address=record.email) if record.email else None,
             ar_account_ref=models.Ref(value=receivable),
@@ -247,25 +268,17 @@ class InvoiceMapper(_ByDocNumber[LocalInvoice, models.Invoice]):
 
     def from_qbo(self, entity: models.Invoice, ctx: PullContext) -> LocalInvoice:
         """The local invoice, with QBO's total and balance."""
-        qbo_id = entity.id or ""
         return LocalInvoice(
-            id=ctx.local_id(self.entity, qbo_id) or qbo_id,
-            customer_id=_customer_local(entity, ctx),
-            lines=_lines_from_qbo(entity.line, ctx),
-            number=entity.doc_number,
-            date=entity.txn_date,
+            **self._document_from_qbo(entity, ctx),
             due_date=entity.due_date,
-            memo=entity.customer_memo.value if entity.customer_memo else None,
             private_note=entity.private_note,
             email=entity.bill_email.address if entity.bill_email else None,
             voided=is_voided(entity),
-            total=entity.total_amt,
             balance=entity.balance,
-            department_id=local_ref(ctx, "Department", entity.department_ref),
         )
 
 
-class CreditMemoMapper(_ByDocNumber[LocalCreditMemo, models.CreditMemo]):
+class CreditMemoMapper(_SalesDocument[LocalCreditMemo, models.CreditMemo]):
     """:class:`LocalCreditMemo` <-> QBO ``CreditMemo`` (deleted, never voided)."""
 
     entity: ClassVar[str] = "CreditMemo"
@@ -278,39 +291,16 @@ class CreditMemoMapper(_ByDocNumber[LocalCreditMemo, models.CreditMemo]):
         ),
     )
 
-    def dependencies(self, record: LocalCreditMemo) -> Sequence[Dependency]:
-        """The customer, every item on its lines, and its class and location mappings."""
-        return _line_dependencies(record.customer_id, record.lines, record.department_id)
-
     def to_qbo(self, record: LocalCreditMemo, ctx: MapContext) -> models.CreditMemo:
         """The QBO credit memo."""
         ctx.account("income")
-        lines, tax, txn_class = _lines_to_qbo(self.entity, record.id, record.lines, ctx)
-        return models.CreditMemo(
-            customer_ref=models.Ref(value=ctx.qbo_id("Customer", record.customer_id)),
-            line=lines,
-            txn_tax_detail=tax.txn_tax_detail,
-            global_tax_calculation=tax.global_tax_calculation,
-            class_ref=txn_class,
-            department_ref=department_ref(ctx, record.department_id, self.entity, record.id),
-            doc_number=record.number,
-            txn_date=record.date,
-            customer_memo=models.MemoRef(value=record.memo) if record.memo else None,
-        )
+        return models.CreditMemo(**self._document_to_qbo(record, ctx))
 
     def from_qbo(self, entity: models.CreditMemo, ctx: PullContext) -> LocalCreditMemo:
         """The local credit memo, with QBO's total and remaining credit."""
-        qbo_id = entity.id or ""
         return LocalCreditMemo(
-            id=ctx.local_id(self.entity, qbo_id) or qbo_id,
-            customer_id=_customer_local(entity, ctx),
-            lines=_lines_from_qbo(entity.line, ctx),
-            number=entity.doc_number,
-            date=entity.txn_date,
-            memo=entity.customer_memo.value if entity.customer_memo else None,
-            total=entity.total_amt,
+            **self._document_from_qbo(entity, ctx),
             remaining_credit=entity.remaining_credit,
-            department_id=local_ref(ctx, "Department", entity.department_ref),
         )
 
 
