@@ -321,7 +321,9 @@ def _age_tokens(store: SQLiteStore, realm_id: str, days: int) -> int:
 def test_scheduler_enqueues_due_realms_once(queue: Queue, redis: Redis, tmp_path: Path) -> None:
     """Due realms only, each once: not while queued, not twice in a window, not by a rival."""
     scheduler = _example("rq_worker.scheduler")
-    now = dt.datetime.now(UTC)
+    # A minute into a 15-minute window, so that 16 minutes later is the next window.
+    start = int(dt.datetime.now(UTC).timestamp()) // 900 * 900
+    now = dt.datetime.fromtimestamp(start + 60, UTC)
     db = str(tmp_path / "schedule.sqlite3")
     store = SQLiteStore(db)
     try:
